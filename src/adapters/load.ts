@@ -1,0 +1,48 @@
+/**
+ * Builds real adapters for what the config names, with dynamic import() so no backend library sits on
+ * the first-frame path. Each adapter issue registers its loader here. Mutating ports are built only when
+ * not read-only, and are handed only to the policy gate.
+ */
+import type { Config } from '../config/schema.js';
+import type { MutatePorts, ReadPorts } from './ports.js';
+
+export interface LoadedAdapters {
+  read: ReadPorts;
+  mutate: MutatePorts | null;
+  contextName: string;
+  /** Sources that are configured but could not be set up, with the reason. */
+  failures: { source: string; message: string }[];
+}
+
+export interface AdapterOptions {
+  readOnly: boolean;
+  context?: string;
+  namespace?: string;
+}
+
+export async function loadAdapters(config: Config, opts: AdapterOptions): Promise<LoadedAdapters> {
+  const read: ReadPorts = {};
+  const mutate: MutatePorts = {};
+  const failures: LoadedAdapters['failures'] = [];
+  const contextName = opts.context ?? config.kubernetes?.context ?? 'no cluster';
+  const wants = {
+    cluster: config.services.some((s) => s.kubernetes),
+    metrics: Boolean(config.prometheus),
+    containers: config.services.some((s) => s.container),
+    health: config.services.some((s) => s.health.length > 0),
+    certs: config.services.some((s) => s.certificates.length > 0),
+  };
+  const tasks: Promise<void>[] = [];
+  const attempt = (source: string, fn: () => Promise<void>) =>
+    tasks.push(fn().catch((err: Error) => void failures.push({ source, message: err.message })));
+
+  for (const [source, wanted] of Object.entries(wants)) {
+    if (!wanted) continue;
+    attempt(source, async () => {
+      throw new Error(`the ${source} adapter is not part of this build yet`);
+    });
+  }
+  await Promise.all(tasks);
+  void contextName;
+  return { read, mutate: opts.readOnly ? null : mutate, contextName, failures };
+}

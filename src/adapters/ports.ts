@@ -1,0 +1,193 @@
+/**
+ * The narrow interfaces the rest of the app sees. Each source kind has a read side and a mutate side.
+ * Mutate sides are only ever handed to the policy gate (src/policy/gate.ts); in read-only mode they are
+ * never constructed.
+ */
+import type {
+  AlertView,
+  CertView,
+  ContainerView,
+  HealthCheckResult,
+  WorkloadSnapshot,
+} from '../domain/model.js';
+import type { WindowName } from '../domain/slo.js';
+import type { CertificateConfig, ServiceConfig, SloConfig } from '../config/schema.js';
+
+export type Unsubscribe = () => void;
+
+/** A failure from a source, with enough context to show the operator. */
+export interface SourceFailure {
+  source: string;
+  message: string;
+}
+
+export interface WorkloadRef {
+  context?: string;
+  namespace: string;
+  deployment: string;
+}
+
+export function workloadKey(ref: WorkloadRef): string {
+  return `${ref.context ?? ''}/${ref.namespace}/${ref.deployment}`;
+}
+
+export interface ClusterListener {
+  onSnapshot(ref: WorkloadRef, snapshot: WorkloadSnapshot): void;
+  onError(ref: WorkloadRef | null, message: string): void;
+}
+
+export interface AccessCheck {
+  verb: string;
+  resource: string;
+  subresource?: string;
+  namespace: string;
+  allowed: boolean;
+  reason?: string;
+}
+
+export interface ClusterReadPort {
+  readonly kind: 'cluster';
+  readonly contextName: string;
+  /** Start watching these workloads; the listener receives full snapshots whenever anything about one changes. */
+  watch(refs: WorkloadRef[], listener: ClusterListener): Unsubscribe;
+  /** A fresh read of one workload (used right before acting, to compare resourceVersion). */
+  get(ref: WorkloadRef): Promise<WorkloadSnapshot>;
+  /** Whether the current identity may perform an action (SelfSubjectAccessReview on real clusters). */
+  canI(ref: WorkloadRef, verb: string, resource: string, subresource?: string): Promise<AccessCheck>;
+  close(): Promise<void>;
+}
+
+export interface MutationResult {
+  resourceVersion?: string;
+  detail: string;
+}
+
+export class PreconditionFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreconditionFailed';
+  }
+}
+
+export interface ClusterMutatePort {
+  /** Roll back to a revision (kubectl rollout undo --to-revision). Fails with PreconditionFailed when resourceVersion moved. */
+  rollback(
+    ref: WorkloadRef,
+    toRevision: number,
+    expectedResourceVersion: string,
+    opts?: { dryRun?: boolean },
+  ): Promise<MutationResult>;
+  scale(
+    ref: WorkloadRef,
+    replicas: number,
+    expectedReplicas: number,
+    opts?: { dryRun?: boolean },
+  ): Promise<MutationResult>;
+  restart(
+    ref: WorkloadRef,
+    expectedResourceVersion: string,
+    opts?: { dryRun?: boolean },
+  ): Promise<MutationResult>;
+  setPaused(
+    ref: WorkloadRef,
+    paused: boolean,
+    expectedResourceVersion: string,
+    opts?: { dryRun?: boolean },
+  ): Promise<MutationResult>;
+  /** Post a Kubernetes Event on the target so others see the action in `kubectl describe`. */
+  recordEvent(ref: WorkloadRef, reason: string, message: string): Promise<void>;
+}
+
+export interface SloWindowRatios {
+  ratios: Partial<Record<WindowName, number | null>>;
+  windowRatio: number | null;
+  errorSeries: number[];
+}
+
+export interface MetricsReadPort {
+  readonly kind: 'metrics';
+  /** Error ratios for every service's SLO, batched (a constant number of requests whatever the service count). */
+  sloRatios(
+    slos: { service: string; slo: SloConfig }[],
+    at: number,
+  ): Promise<Record<string, SloWindowRatios>>;
+  /** Firing and pending alerts, each joined to a service by label where possible. */
+  alerts(services: string[]): Promise<AlertView[]>;
+  /** Certificate expiry (seconds since epoch) from metrics, by configured metric. */
+  certExpiry?(
+    requests: { service: string; name: string; metric: string }[],
+  ): Promise<Record<string, CertView[]>>;
+  close(): Promise<void>;
+}
+
+export interface ContainerSelector {
+  service: string;
+  name?: string;
+  label?: string;
+}
+
+export interface ContainerListener {
+  onContainers(service: string, containers: ContainerView[]): void;
+  onError(message: string): void;
+}
+
+export interface ContainerReadPort {
+  readonly kind: 'containers';
+  watch(selectors: ContainerSelector[], listener: ContainerListener): Unsubscribe;
+  list(selector: ContainerSelector): Promise<ContainerView[]>;
+  /** Local tags of the same repository as the given image, newest first. */
+  localTags(image: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface ContainerMutatePort {
+  /** Recreate the container from its own inspected config with only the image changed. Returns the new container id. */
+  recreateWithImage(containerId: string, image: string): Promise<MutationResult & { containerId: string }>;
+  restart(containerId: string): Promise<MutationResult>;
+}
+
+export interface HealthProbePort {
+  readonly kind: 'health';
+  probe(service: string, endpoints: ServiceConfig['health']): Promise<HealthCheckResult[]>;
+}
+
+export interface CertProbePort {
+  readonly kind: 'certs';
+  probe(service: string, certs: CertificateConfig[], now: number): Promise<CertView[]>;
+}
+
+export interface SecretMetadata {
+  path: string;
+  currentVersion: number;
+  versions: { version: number; createdTime: string; destroyed: boolean; deleted: boolean }[];
+}
+
+export interface SecretStoreReadPort {
+  readonly kind: 'secrets';
+  health(): Promise<{ sealed: boolean; standby: boolean; initialized: boolean }>;
+  tokenInfo(): Promise<{ ttlSeconds: number; policies: string[] }>;
+  metadata(path: string): Promise<SecretMetadata>;
+}
+
+export interface SecretStoreMutatePort {
+  /** Write with check-and-set; rejects when the current version differs from `cas`. */
+  write(path: string, data: Record<string, string>, cas: number): Promise<{ version: number }>;
+  readVersion(path: string, version: number): Promise<Record<string, string>>;
+}
+
+/** Everything the app reads. */
+export interface ReadPorts {
+  cluster?: ClusterReadPort;
+  metrics?: MetricsReadPort;
+  containers?: ContainerReadPort;
+  health?: HealthProbePort;
+  certs?: CertProbePort;
+  secrets?: SecretStoreReadPort;
+}
+
+/** Everything that can change the world. Only the policy gate holds this. */
+export interface MutatePorts {
+  cluster?: ClusterMutatePort;
+  containers?: ContainerMutatePort;
+  secrets?: SecretStoreMutatePort;
+}

@@ -1,0 +1,172 @@
+/**
+ * Assembles one running instance: config → store → ports (sandbox or real) → gate → procedures → sources.
+ * The TUI and the CLI verbs share it, so `status --json` reports exactly what the screens show.
+ */
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import type { Config } from '../config/schema.js';
+import type { MutatePorts, ReadPorts } from '../adapters/ports.js';
+import { createAppStore, sourceFailed, type AppStore, type SourceName } from '../state/store.js';
+import { startSources, type RunningSources, type SourceIntervals } from '../state/sources.js';
+import { createAuditLog, type AuditSink } from '../audit/log.js';
+import { currentActor } from '../audit/actor.js';
+import { createGate, type Gate } from '../policy/gate.js';
+import { createProcedureController, type ProcedureController } from '../procedures/controller.js';
+import type { SandboxWorld } from '../sandbox/world.js';
+import { VERSION } from '../version.js';
+
+export interface RuntimeOptions {
+  config: Config;
+  mode: 'demo' | 'live';
+  readOnly: boolean;
+  readOnlyReason?: string;
+  auditFile?: string;
+  speed?: number;
+  context?: string;
+  namespace?: string;
+  intervals?: Partial<SourceIntervals>;
+  env?: NodeJS.ProcessEnv;
+  /** Tests pass a world they control (and drive its clock). */
+  world?: SandboxWorld;
+  /** Do not start the demo clock driver (tests advance the world themselves). */
+  manualClock?: boolean;
+}
+
+export interface Runtime {
+  config: Config;
+  store: AppStore;
+  gate: Gate;
+  audit: AuditSink;
+  procedures: ProcedureController;
+  world: SandboxWorld | null;
+  read: ReadPorts;
+  now: () => number;
+  /** Start the sources (call after the first frame). */
+  start(): Promise<RunningSources>;
+  stop(): Promise<void>;
+}
+
+export function defaultAuditFile(mode: 'demo' | 'live', env: NodeJS.ProcessEnv = process.env): string {
+  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(state, 'oncall', mode === 'demo' ? 'demo-audit.jsonl' : 'audit.jsonl');
+}
+
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { config, mode } = opts;
+  let world: SandboxWorld | null = null;
+  let read: ReadPorts = {};
+  let mutate: MutatePorts | null = null;
+  let contextName = opts.context ?? config.kubernetes?.context ?? 'no cluster';
+  let failures: { source: string; message: string }[] = [];
+  let now: () => number = Date.now;
+
+  if (mode === 'demo') {
+    const { SandboxWorld } = await import('../sandbox/world.js');
+    const { sandboxReadPorts, sandboxMutatePorts } = await import('../sandbox/ports.js');
+    const { DEMO_CONTEXT } = await import('../sandbox/demo-config.js');
+    world = opts.world ?? new SandboxWorld();
+    const w = world;
+    read = sandboxReadPorts(w);
+    mutate = opts.readOnly ? null : sandboxMutatePorts(w);
+    contextName = DEMO_CONTEXT;
+    now = () => w.now();
+  }
+
+  const configured: Partial<Record<SourceName, boolean>> = {
+    cluster: config.services.some((s) => s.kubernetes),
+    metrics: mode === 'demo' ? config.services.some((s) => s.slo) : Boolean(config.prometheus),
+    containers: config.services.some((s) => s.container),
+    health: config.services.some((s) => s.health.length),
+    certs: config.services.some((s) => s.certificates.length),
+  };
+  const store = createAppStore({
+    config,
+    mode,
+    readOnly: opts.readOnly,
+    readOnlyReason: opts.readOnlyReason,
+    contextName,
+    configured,
+    now: now(),
+  });
+  const audit = createAuditLog({
+    file: opts.auditFile ?? config.audit?.path ?? defaultAuditFile(mode, opts.env),
+    actor: currentActor(opts.env),
+    version: VERSION,
+    mode,
+    now: () => now(),
+  });
+  // The gate gets its mutating ports late in live mode (after adapters load); until then it refuses.
+  let gate = createGate({ mutate, readOnlyReason: store.getState().readOnlyReason, audit, now });
+  let sources: RunningSources | null = null;
+  const refresh = async () => {
+    await sources?.refreshNow();
+  };
+  const procedures = createProcedureController({
+    store,
+    gate: () => gate,
+    ctx: { store, ports: read, now, refresh },
+    onProcedureFinished: () => store.setState({ audit: audit.recent(200) }),
+  });
+  store.setState({ audit: audit.recent(200) });
+
+  let driver: NodeJS.Timeout | null = null;
+  return {
+    config,
+    store,
+    get gate() {
+      return gate;
+    },
+    audit,
+    procedures,
+    world,
+    get read() {
+      return read;
+    },
+    now,
+    async start() {
+      if (mode === 'live') {
+        const { loadAdapters } = await import('../adapters/load.js');
+        const loaded = await loadAdapters(config, {
+          readOnly: opts.readOnly,
+          context: opts.context,
+          namespace: opts.namespace,
+        });
+        Object.assign(read, loaded.read);
+        failures = loaded.failures;
+        gate = createGate({
+          mutate: loaded.mutate,
+          readOnlyReason: store.getState().readOnlyReason,
+          audit,
+          now,
+        });
+        store.setState({ contextName: loaded.contextName });
+        for (const f of failures) sourceFailed(store, f.source as SourceName, f.message, now());
+      }
+      if (world && !opts.manualClock) {
+        const w = world;
+        const speed = opts.speed ?? 1;
+        const tickMs = 250;
+        driver = setInterval(() => w.advance(tickMs * speed), tickMs);
+      }
+      sources = startSources({
+        store,
+        ports: read,
+        config,
+        now,
+        intervals:
+          opts.intervals ??
+          (mode === 'demo' ? { metricsMs: 1000, healthMs: 1000, certsMs: 10_000, clockMs: 1000 } : undefined),
+      });
+      return sources;
+    },
+    async stop() {
+      if (driver) clearInterval(driver);
+      sources?.stop();
+      await Promise.all(
+        Object.values(read).map((p) =>
+          p && 'close' in p ? (p as { close(): Promise<void> }).close() : undefined,
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/** The terminal UI: first frame from config alone, then sources start; every exit restores the terminal. */
+import React from 'react';
+import { render } from 'ink';
+import { AppContext, type AppServices } from '../hooks/app-context.js';
+import { App } from '../screens/App.js';
+import type { Runtime } from './runtime.js';
+import { enterTerminal } from './terminal.js';
+
+export function colorAllowed(env: NodeJS.ProcessEnv): boolean {
+  return !('NO_COLOR' in env && env.NO_COLOR !== undefined) && env.TERM !== 'dumb';
+}
+
+export async function runTui(
+  rt: Runtime,
+  opts: { altScreen: boolean; env: NodeJS.ProcessEnv },
+): Promise<number> {
+  const term = enterTerminal(process.stdout, opts.altScreen);
+  let exitCode = 0;
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let closing = false;
+  const shutdown = async (code: number, why?: string) => {
+    if (closing) return;
+    closing = true;
+    exitCode = code;
+    const proc = rt.store.getState().procedure;
+    if (
+      proc &&
+      (proc.step === 'executing' || proc.step === 'progress' || proc.step === 'verifying') &&
+      proc.auditIds[0]
+    ) {
+      await rt.audit
+        .append({
+          procedure: proc.kind,
+          service: proc.service,
+          target: proc.title,
+          step: 'interrupted',
+          outcome: 'interrupted',
+          detail: why ?? 'oncall exited',
+          operationId: proc.auditIds[0],
+        })
+        .catch((err: Error) =>
+          process.stderr.write(`oncall: audit record of the interruption failed: ${err.message}\n`),
+        );
+    }
+    instance.unmount();
+    term.restore();
+    await rt.stop().catch((err: Error) => process.stderr.write(`oncall: stopping sources: ${err.message}\n`));
+    resolveExit(exitCode);
+  };
+  const services: AppServices = {
+    store: rt.store,
+    procedures: rt.procedures,
+    quit: () => void shutdown(0),
+    color: colorAllowed(opts.env),
+    reloadAudit: () => rt.store.setState({ audit: rt.audit.recent(200) }),
+  };
+  const instance = render(
+    <AppContext.Provider value={services}>
+      <App />
+    </AppContext.Provider>,
+    { exitOnCtrlC: false, patchConsole: false, incrementalRendering: true, maxFps: 30 },
+  );
+  const onSignal = (sig: NodeJS.Signals) =>
+    void shutdown(sig === 'SIGINT' ? 130 : 128 + (sig === 'SIGHUP' ? 1 : 15), `received ${sig}`);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  process.once('SIGINT', onSignal);
+  process.once('uncaughtException', (err) => {
+    term.restore();
+    process.stderr.write(`oncall: unexpected error: ${err.stack ?? err.message}\n`);
+    void shutdown(70, `crashed: ${err.message}`);
+  });
+  // Sources start after the first frame is on screen.
+  setImmediate(() => {
+    void rt.start().catch((err: Error) =>
+      rt.store.setState({
+        ui: { ...rt.store.getState().ui, flash: { text: `start failed: ${err.message}`, level: 'error' } },
+      }),
+    );
+  });
+  return exited;
+}

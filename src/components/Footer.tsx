@@ -1,0 +1,38 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { displayKey } from '../hooks/bindings.js';
+import { useApp, useAppState } from '../hooks/app-context.js';
+import { currentBindings } from '../screens/registry.js';
+
+/** Key hints generated from the current bindings; disabled ones are marked "(off)", the flash line says why. */
+export function Footer({ width }: { width: number }) {
+  const app = useApp();
+  const { color } = app;
+  const flash = useAppState((s) => s.ui.flash);
+  // A string, so the footer re-renders only when the hints change.
+  const hints = useAppState((s) =>
+    currentBindings(app, s)
+      .filter((b) => b.footer)
+      .map((b) => `${displayKey(b.keys[0] ?? '')} ${b.label}${b.disabledReason ? '(off)' : ''}`)
+      .join('  '),
+  );
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text
+        wrap="truncate-end"
+        color={
+          color && flash
+            ? flash.level === 'error'
+              ? 'red'
+              : flash.level === 'warning'
+                ? 'yellow'
+                : 'cyan'
+            : undefined
+        }
+      >
+        {flash ? flash.text : ' '}
+      </Text>
+      <Text wrap="truncate-end">{hints}</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,41 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { useApp, useAppState } from '../hooks/app-context.js';
+import { staleness } from '../state/selectors.js';
+import { clock } from './format.js';
+
+/** Context, mode, READ-ONLY badge, production banner and per-source staleness. */
+export function Header({ width }: { width: number }) {
+  const { color } = useApp();
+  const mode = useAppState((s) => s.mode);
+  const readOnly = useAppState((s) => s.readOnly);
+  const contextName = useAppState((s) => s.contextName);
+  const now = useAppState((s) => s.now);
+  const stale = useAppState((s) => staleness(s, s.now).join(' · '));
+  const production = useAppState((s) =>
+    s.productionContexts.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(s.contextName)),
+  );
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box>
+        <Text bold>oncall</Text>
+        <Text> ctx </Text>
+        <Text bold color={color && production ? 'red' : undefined}>
+          {contextName}
+        </Text>
+        {production ? <Text color={color ? 'red' : undefined}> [PRODUCTION]</Text> : null}
+        {mode === 'demo' ? <Text color={color ? 'cyan' : undefined}> [DEMO]</Text> : null}
+        {readOnly ? (
+          <Text inverse bold>
+            {' READ-ONLY '}
+          </Text>
+        ) : null}
+        <Box flexGrow={1} />
+        <Text dimColor>{clock(now)} UTC</Text>
+      </Box>
+      <Text dimColor wrap="truncate-end">
+        {stale || 'all sources fresh'}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,111 @@
+/**
+ * SLO maths, pure: error budget in percent and minutes, burn rates, and multi-window
+ * multi-burn-rate evaluation with the SRE workbook defaults.
+ */
+import type { BurnAlert, BurnWindowResult, SloStatus } from './model.js';
+
+export type WindowName = '5m' | '30m' | '1h' | '2h' | '6h' | '1d' | '3d';
+export const BURN_WINDOWS: readonly WindowName[] = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
+
+export interface BurnRule {
+  long: WindowName;
+  short: WindowName;
+  threshold: number;
+  severity: 'page' | 'ticket';
+}
+
+export const DEFAULT_BURN_RULES: readonly BurnRule[] = [
+  { long: '1h', short: '5m', threshold: 14.4, severity: 'page' },
+  { long: '6h', short: '30m', threshold: 6, severity: 'page' },
+  { long: '1d', short: '2h', threshold: 3, severity: 'ticket' },
+  { long: '3d', short: '6h', threshold: 1, severity: 'ticket' },
+];
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Parse a Prometheus-style duration ("5m", "1h30m", "30d") into seconds. */
+export function parseDuration(text: string): number {
+  const re = /(\d+(?:\.\d+)?)([smhdw])/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(re)) {
+    total += Number(m[1]) * (UNIT_SECONDS[m[2] as string] ?? 0);
+    consumed += m[0].length;
+  }
+  if (consumed !== text.length || total <= 0)
+    throw new Error(`not a duration: "${text}" (expected e.g. 5m, 1h, 30d)`);
+  return total;
+}
+
+export function budgetMinutes(objectivePercent: number, windowDays: number): number {
+  return (1 - objectivePercent / 100) * windowDays * 24 * 60;
+}
+
+export function burnRate(errorRatio: number | null, objectivePercent: number): number | null {
+  if (errorRatio === null || !Number.isFinite(errorRatio)) return null;
+  const allowed = 1 - objectivePercent / 100;
+  if (allowed <= 0) return null;
+  return errorRatio / allowed;
+}
+
+export interface SloInputs {
+  objective: number;
+  windowDays: number;
+  /** Error ratio (bad/total, 0..1) per burn window; null when there was no traffic. */
+  ratios: Partial<Record<WindowName, number | null>>;
+  /** Error ratio over the whole SLO window; null when there was no traffic. */
+  windowRatio: number | null;
+  rules?: readonly BurnRule[];
+  errorSeries?: number[];
+}
+
+export function evaluateSlo(input: SloInputs): SloStatus {
+  const rules = input.rules ?? DEFAULT_BURN_RULES;
+  const total = budgetMinutes(input.objective, input.windowDays);
+  const burnOf = (w: WindowName) => burnRate(input.ratios[w] ?? null, input.objective);
+  const windows: BurnWindowResult[] = rules.map((rule) => {
+    const longBurn = burnOf(rule.long);
+    const shortBurn = burnOf(rule.short);
+    const firing =
+      longBurn !== null && shortBurn !== null && longBurn > rule.threshold && shortBurn > rule.threshold;
+    return {
+      long: rule.long,
+      short: rule.short,
+      longBurn,
+      shortBurn,
+      threshold: rule.threshold,
+      severity: rule.severity,
+      firing,
+    };
+  });
+  let alert: BurnAlert = 'none';
+  if (windows.some((w) => w.firing && w.severity === 'page')) alert = 'page';
+  else if (windows.some((w) => w.firing && w.severity === 'ticket')) alert = 'ticket';
+
+  const windowRatio = input.windowRatio;
+  const allowed = 1 - input.objective / 100;
+  const usedFraction = windowRatio === null ? null : windowRatio / allowed;
+  const remaining = usedFraction === null ? null : (1 - usedFraction) * total;
+  const burn1h = burnOf('1h');
+  let exhaustionHours: number | null = null;
+  if (usedFraction !== null && burn1h !== null && burn1h > 0) {
+    const remainingFraction = Math.max(0, 1 - usedFraction);
+    exhaustionHours = (remainingFraction * input.windowDays * 24) / burn1h;
+  }
+  const noData = windowRatio === null && BURN_WINDOWS.every((w) => (input.ratios[w] ?? null) === null);
+  return {
+    objective: input.objective,
+    windowDays: input.windowDays,
+    sli: windowRatio === null ? null : (1 - windowRatio) * 100,
+    budgetTotalMinutes: total,
+    budgetUsedFraction: usedFraction,
+    budgetRemainingMinutes: remaining,
+    burnRate1h: burn1h,
+    burnRate6h: burnOf('6h'),
+    windows,
+    alert,
+    exhaustionHours,
+    errorSeries: input.errorSeries ?? [],
+    noData,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Owns the one procedure that may be in flight, and routes the operator's keys to it.
+ * Procedures are started by key bindings; they reach mutating ports only through the gate.
+ */
+import type { Gate } from '../policy/gate.js';
+import { flash, type AppStore } from '../state/store.js';
+import type { ProcedureContext } from './context.js';
+import { ProcedureMachine, type ProcedureSpec } from './machine.js';
+import { rollbackSpec } from './rollback.js';
+
+export type ProcedureKind = 'rollback';
+
+export type SpecFactory = (ctx: ProcedureContext, service: string) => ProcedureSpec<unknown>;
+
+export interface ProcedureController {
+  start(kind: string, service: string): boolean;
+  readonly active: ProcedureMachine<unknown> | null;
+  /** Registered procedures: kind → factory. Adapter issues add theirs here. */
+  register(kind: string, factory: SpecFactory): void;
+}
+
+export function createProcedureController(opts: {
+  store: AppStore;
+  /** The gate may be replaced once adapters load (live mode), so it is looked up on every start. */
+  gate: () => Gate;
+  ctx: ProcedureContext;
+  sleep?: (ms: number) => Promise<void>;
+  verifyTimeoutMs?: number;
+  verifyIntervalMs?: number;
+  /** Called when a procedure reaches a final step (e.g. to reload the audit view). */
+  onProcedureFinished?: () => void;
+}): ProcedureController {
+  const factories = new Map<string, SpecFactory>();
+  factories.set('rollback', rollbackSpec as SpecFactory);
+  let active: ProcedureMachine<unknown> | null = null;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  return {
+    get active() {
+      return opts.store.getState().procedure ? active : null;
+    },
+    register(kind, factory) {
+      factories.set(kind, factory);
+    },
+    start(kind, service) {
+      if (opts.store.getState().procedure) {
+        flash(opts.store, 'a procedure is already open: finish it or press Esc', 'warning');
+        return false;
+      }
+      const gate = opts.gate();
+      if (gate.readOnly) {
+        flash(opts.store, `${kind} disabled: ${gate.readOnlyReason ?? 'read-only mode'}`, 'warning');
+        return false;
+      }
+      const factory = factories.get(kind);
+      if (!factory) {
+        flash(opts.store, `unknown procedure ${kind}`, 'error');
+        return false;
+      }
+      let spec: ProcedureSpec<unknown>;
+      try {
+        spec = factory(opts.ctx, service);
+      } catch (err) {
+        flash(opts.store, `${kind} unavailable: ${(err as Error).message}`, 'error');
+        return false;
+      }
+      active = new ProcedureMachine(spec, {
+        store: opts.store,
+        gate,
+        now: opts.ctx.now,
+        sleep,
+        verifyTimeoutMs: opts.verifyTimeoutMs,
+        verifyIntervalMs: opts.verifyIntervalMs,
+        onFinished: () => opts.onProcedureFinished?.(),
+      });
+      return true;
+    },
+  };
+}

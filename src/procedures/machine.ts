@@ -1,0 +1,295 @@
+/**
+ * The step machine shared by every procedure:
+ *   choose (optional) → preview + confirm → gate (read-only, RBAC, audit "started") → act
+ *   → follow progress → verify → audit "finished" → done | failed
+ * Esc cancels at any step before acting. A precondition failure (the target changed since the preview)
+ * re-plans and asks again; it is never retried blindly.
+ */
+import type { MutatePorts } from '../adapters/ports.js';
+import { PreconditionFailed } from '../adapters/ports.js';
+import type { Gate, GateRequest } from '../policy/gate.js';
+import type { AuditRecord } from '../audit/record.js';
+import type { AppStore } from '../state/store.js';
+import type { ProcedureView, VerifyCheck } from './view.js';
+
+export interface ProcedureSpec<P> {
+  kind: string;
+  title: string;
+  service: string;
+  target: string;
+  context?: string;
+  namespace?: string;
+  production: boolean;
+  initialPlan: P;
+  choice?: {
+    prompt: string;
+    options: (plan: P) => { label: string; value: string }[];
+    initial: (plan: P) => string;
+    apply: (plan: P, value: string) => P;
+  };
+  preview(plan: P): string[];
+  from(plan: P): string;
+  to(plan: P): string;
+  /** A fresh plan after a precondition failure (the world moved on since the preview). */
+  replan(): Promise<P>;
+  /** The mutation itself (dry run first where the backend supports it). */
+  execute(ports: MutatePorts, plan: P): Promise<string>;
+  /** Best-effort notes for others (a Kubernetes Event); failures are shown, not fatal. */
+  announce?(ports: MutatePorts, plan: P, started: AuditRecord): Promise<void>;
+  /** Follow the change until it settled; report progress; throw when it cannot finish. */
+  follow?(
+    plan: P,
+    report: (p: NonNullable<ProcedureView['progress']>) => void,
+    isCancelled: () => boolean,
+  ): Promise<void>;
+  /** One verification attempt. The machine repeats it until all checks pass or time runs out. */
+  verify(plan: P): Promise<VerifyCheck[]>;
+}
+
+export interface MachineDeps {
+  store: AppStore;
+  gate: Gate;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** How long verification may take (app clock) and how often it is retried (real time). */
+  verifyTimeoutMs?: number;
+  verifyIntervalMs?: number;
+  onFinished?: () => void;
+}
+
+export class ProcedureMachine<P> {
+  private plan: P;
+  private cancelled = false;
+  private busy = false;
+
+  constructor(
+    private readonly spec: ProcedureSpec<P>,
+    private readonly deps: MachineDeps,
+  ) {
+    this.plan = spec.initialPlan;
+    const view: ProcedureView = {
+      kind: spec.kind,
+      title: spec.title,
+      service: spec.service,
+      step: spec.choice ? 'choose' : 'confirm',
+      context: spec.context,
+      namespace: spec.namespace,
+      production: spec.production,
+      choice: spec.choice
+        ? {
+            prompt: spec.choice.prompt,
+            options: spec.choice.options(this.plan),
+            initial: spec.choice.initial(this.plan),
+          }
+        : undefined,
+      preview: spec.preview(this.plan),
+      confirm: { mode: spec.production ? 'typed' : 'yes-no', expected: spec.service, typed: '', error: null },
+      checks: [],
+      message: null,
+      error: null,
+      auditIds: [],
+    };
+    deps.store.setState({ procedure: view });
+  }
+
+  private get view(): ProcedureView {
+    const v = this.deps.store.getState().procedure;
+    if (!v) throw new Error('procedure view missing');
+    return v;
+  }
+
+  private update(patch: Partial<ProcedureView>): void {
+    if (!this.deps.store.getState().procedure) return;
+    this.deps.store.setState((s) => ({ procedure: s.procedure ? { ...s.procedure, ...patch } : null }));
+  }
+
+  get step() {
+    return this.view.step;
+  }
+
+  private highlighted: string | null = null;
+
+  /** The option under the cursor in the choose step (Enter picks it). */
+  highlight(value: string): void {
+    this.highlighted = value;
+  }
+
+  /** The operator picked an option in the choose step (the highlighted one when no value is given). */
+  choose(value?: string): void {
+    if (this.view.step !== 'choose' || !this.spec.choice) return;
+    value ??= this.highlighted ?? this.view.choice?.initial;
+    if (value === undefined) return;
+    this.plan = this.spec.choice.apply(this.plan, value);
+    this.update({ step: 'confirm', preview: this.spec.preview(this.plan) });
+  }
+
+  /** Typed confirmation: add or remove characters. */
+  type(text: string): void {
+    if (this.view.step !== 'confirm' || this.view.confirm.mode !== 'typed') return;
+    this.update({
+      confirm: { ...this.view.confirm, typed: (this.view.confirm.typed + text).slice(0, 128), error: null },
+    });
+  }
+
+  backspace(): void {
+    if (this.view.step !== 'confirm') return;
+    this.update({
+      confirm: { ...this.view.confirm, typed: this.view.confirm.typed.slice(0, -1), error: null },
+    });
+  }
+
+  /** Enter in the confirm step (typed mode) or 'y' (yes/no mode). */
+  async submit(answer?: 'yes' | 'no'): Promise<void> {
+    const v = this.view;
+    if (v.step !== 'confirm' || this.busy) return;
+    if (v.confirm.mode === 'yes-no') {
+      if (answer !== 'yes') return this.cancel();
+    } else if (v.confirm.typed !== v.confirm.expected) {
+      this.update({
+        confirm: {
+          ...v.confirm,
+          error: `"${v.confirm.typed}" does not match; type ${v.confirm.expected} exactly, or Esc to cancel`,
+        },
+      });
+      return;
+    }
+    this.busy = true;
+    try {
+      await this.act(v.confirm.mode === 'typed' ? v.confirm.typed : 'y');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  cancel(): void {
+    const step = this.view.step;
+    if (step === 'choose' || step === 'confirm') {
+      this.cancelled = true;
+      this.deps.store.setState({ procedure: null });
+      this.deps.onFinished?.();
+    } else if (step === 'done' || step === 'failed' || step === 'refused' || step === 'cancelled') {
+      this.deps.store.setState({ procedure: null });
+      this.deps.onFinished?.();
+    }
+    // While acting or following, Esc does not abandon a change half-way; the screen says so.
+  }
+
+  private request(confirmation: string): GateRequest {
+    return {
+      procedure: this.spec.kind,
+      service: this.spec.service,
+      target: this.spec.target,
+      context: this.spec.context,
+      namespace: this.spec.namespace,
+      from: this.spec.from(this.plan),
+      to: this.spec.to(this.plan),
+      preview: this.spec.preview(this.plan),
+      confirmation,
+    };
+  }
+
+  private async act(confirmation: string): Promise<void> {
+    this.update({ step: 'executing', message: 'acting…', error: null });
+    const result = await this.deps.gate.run(
+      this.request(confirmation),
+      (ports) => this.spec.execute(ports, this.plan),
+      (d) => d,
+    );
+    if (!result.ok) {
+      if (result.refused) {
+        this.update({ step: 'refused', error: result.reason, message: 'nothing was changed' });
+        return;
+      }
+      if (result.error instanceof PreconditionFailed) {
+        this.plan = await this.spec.replan();
+        this.update({
+          step: 'confirm',
+          preview: this.spec.preview(this.plan),
+          choice: this.spec.choice
+            ? {
+                prompt: this.spec.choice.prompt,
+                options: this.spec.choice.options(this.plan),
+                initial: this.spec.choice.initial(this.plan),
+              }
+            : undefined,
+          confirm: { ...this.view.confirm, typed: '', error: null },
+          message: `${this.spec.target} changed since the preview, so nothing was changed. Review the new state and confirm again.`,
+          error: result.reason,
+          auditIds: [...this.view.auditIds, result.started.id],
+        });
+        return;
+      }
+      this.update({
+        step: 'failed',
+        error: result.reason,
+        message: 'the change was rejected',
+        auditIds: [...this.view.auditIds, result.started.id],
+      });
+      return;
+    }
+    const started = result.started;
+    this.update({
+      auditIds: [started.id, ...(result.executed ? [result.executed.id] : [])],
+      message: result.value,
+    });
+    if (this.spec.announce) {
+      await this.deps.gate
+        .run(
+          { ...this.request(confirmation), procedure: `${this.spec.kind}:announce`, preview: [] },
+          (ports) => this.spec.announce!(ports, this.plan, started),
+        )
+        .then((r) => (r.ok ? undefined : this.update({ message: `event not posted: ${r.reason}` })));
+    }
+    const t0 = this.deps.now();
+    try {
+      if (this.spec.follow) {
+        this.update({ step: 'progress' });
+        await this.spec.follow(
+          this.plan,
+          (progress) => this.update({ progress }),
+          () => this.cancelled,
+        );
+      }
+      this.update({ step: 'verifying' });
+      const checks = await this.verifyUntilSettled();
+      const ok = checks.every((c) => c.ok === true);
+      const finished = await this.deps.gate.record(started, {
+        step: 'finished',
+        outcome: ok ? 'success' : 'failed',
+        detail: checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`).join('; '),
+        durationMs: this.deps.now() - t0,
+      });
+      this.update({
+        step: ok ? 'done' : 'failed',
+        checks,
+        message: ok ? 'verified' : 'verification failed',
+        auditIds: [...this.view.auditIds, finished.id],
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      const finished = await this.deps.gate
+        .record(started, {
+          step: 'finished',
+          outcome: 'failed',
+          error: message,
+          durationMs: this.deps.now() - t0,
+        })
+        .catch((auditErr: Error) => ({ id: `audit failed: ${auditErr.message}` }));
+      this.update({ step: 'failed', error: message, auditIds: [...this.view.auditIds, finished.id] });
+    } finally {
+      this.deps.onFinished?.();
+    }
+  }
+
+  private async verifyUntilSettled(): Promise<VerifyCheck[]> {
+    const deadline = this.deps.now() + (this.deps.verifyTimeoutMs ?? 120_000);
+    let checks: VerifyCheck[] = [];
+    for (let attempt = 0; attempt < 10_000; attempt++) {
+      checks = await this.spec.verify(this.plan);
+      this.update({ checks });
+      if (checks.every((c) => c.ok === true) || this.deps.now() >= deadline || this.cancelled) return checks;
+      await this.deps.sleep(this.deps.verifyIntervalMs ?? 500);
+    }
+    return checks;
+  }
+}

@@ -1,0 +1,27 @@
+/** What the Procedure screen renders: a plain, serialisable view of the current step. */
+export type ProcedureStep =
+  'choose' | 'confirm' | 'executing' | 'progress' | 'verifying' | 'done' | 'failed' | 'refused' | 'cancelled';
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean | null;
+  detail: string;
+}
+
+export interface ProcedureView {
+  kind: string;
+  title: string;
+  service: string;
+  step: ProcedureStep;
+  context?: string;
+  namespace?: string;
+  production: boolean;
+  choice?: { prompt: string; options: { label: string; value: string }[]; initial: string };
+  preview: string[];
+  confirm: { mode: 'typed' | 'yes-no'; expected: string; typed: string; error: string | null };
+  progress?: { done: number; total: number; message: string };
+  checks: VerifyCheck[];
+  message: string | null;
+  error: string | null;
+  auditIds: string[];
+}

@@ -1,0 +1,184 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { useApp, useAppState, type AppServices } from '../hooks/app-context.js';
+import type { KeyBinding } from '../hooks/bindings.js';
+import { selectServiceRows } from '../state/selectors.js';
+import type { AppState } from '../state/store.js';
+import {
+  LEVEL_COLOR,
+  LEVEL_TEXT,
+  budgetCell,
+  burnCell,
+  clock,
+  sliCell,
+  sparkline,
+} from '../components/format.js';
+import { imageTag } from '../domain/rollout.js';
+import { actionBindings } from './actions.js';
+import { globalBindings } from './common.js';
+
+export function serviceBindings(app: AppServices, s: AppState): KeyBinding[] {
+  return [
+    ...actionBindings(app, s, s.ui.selectedService ?? undefined),
+    ...globalBindings(app, { back: true }),
+  ];
+}
+
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <Box>
+      <Box width={8} flexShrink={0}>
+        <Text bold>{title}</Text>
+      </Box>
+      <Box flexDirection="column" flexGrow={1}>
+        {children}
+      </Box>
+    </Box>
+  );
+}
+
+export function Service({ height, width }: { height: number; width: number }) {
+  const { color } = useApp();
+  const name = useAppState((s) => s.ui.selectedService);
+  const row = useAppState((s) => selectServiceRows(s).find((r) => r.name === s.ui.selectedService));
+  const svc = useAppState((s) => s.services.find((x) => x.name === s.ui.selectedService));
+  const latency = useAppState((s) => (name ? s.healthLatency[name] : undefined));
+  if (!row || !svc) return <Text>no service selected</Text>;
+  const { facts, summary } = row;
+  const w = facts.workload;
+  const lines: React.ReactNode[] = [];
+  lines.push(
+    <Text key="title" wrap="truncate-end">
+      <Text bold>{row.name}</Text> <Text>{svc.tier}</Text>{' '}
+      <Text bold color={color ? LEVEL_COLOR[summary.state] : undefined}>
+        {LEVEL_TEXT[summary.state]}
+      </Text>
+      <Text dimColor> {svc.runbook ? `runbook ${svc.runbook}` : ''}</Text>
+    </Text>,
+  );
+  lines.push(
+    <Text key="reasons" wrap="truncate-end">
+      {summary.reasons.length ? summary.reasons.join('; ') : 'all checks OK'}
+    </Text>,
+  );
+  if (w) {
+    const notReady = w.pods.filter((p) => !p.ready || p.reason);
+    lines.push(
+      <Section key="rollout" title="ROLLOUT">
+        <Text wrap="truncate-end">
+          rev {w.revision} {imageTag(w.image)} {w.rollout.phase} · {w.readyReplicas}/{w.replicas} ready,{' '}
+          {w.updatedReplicas} updated
+          {w.hpa ? ` · HPA ${w.hpa.min}–${w.hpa.max} (now ${w.hpa.current})` : ''}
+        </Text>
+        <Text wrap="truncate-end" dimColor>
+          {w.history
+            .slice(-3)
+            .reverse()
+            .map((h) => `r${h.revision} ${imageTag(h.image)} ${h.changeCause}`)
+            .join(' | ')}
+        </Text>
+        {notReady.length ? (
+          <Text wrap="truncate-end">
+            {notReady
+              .slice(0, 3)
+              .map(
+                (p) => `${p.name} ${p.reason ?? 'not ready'}${p.restarts ? ` (${p.restarts} restarts)` : ''}`,
+              )
+              .join('; ')}
+          </Text>
+        ) : null}
+      </Section>,
+    );
+  }
+  for (const c of facts.containers ?? []) {
+    lines.push(
+      <Section key={`ctr-${c.id}`} title="CONTAINR">
+        <Text wrap="truncate-end">
+          {c.name} {c.state} health={c.health} {c.image} restarts={c.restartCount}
+          {c.healthOutput ? ` · ${c.healthOutput}` : ''}
+        </Text>
+      </Section>,
+    );
+  }
+  if (facts.slo) {
+    const slo = facts.slo;
+    lines.push(
+      <Section key="slo" title="SLO">
+        <Text wrap="truncate-end">
+          {slo.objective}% / {slo.windowDays}d · SLI {sliCell(slo)} · budget {budgetCell(slo)} of{' '}
+          {slo.budgetTotalMinutes.toFixed(1)}m left
+          {slo.exhaustionHours !== null && slo.burnRate1h !== null && slo.burnRate1h > 1
+            ? ` · empty in ${slo.exhaustionHours.toFixed(1)}h`
+            : ''}{' '}
+          · {slo.alert}
+        </Text>
+        <Text wrap="truncate-end">
+          {slo.windows
+            .map(
+              (x) =>
+                `${x.long}/${x.short} ${burnCell(x.longBurn)}/${burnCell(x.shortBurn)}${x.firing ? '!' : ''}`,
+            )
+            .join('  ')}
+        </Text>
+        <Text wrap="truncate-end">24h errors {sparkline(slo.errorSeries, 48)}</Text>
+      </Section>,
+    );
+  }
+  if (facts.health?.length) {
+    lines.push(
+      <Section key="health" title="HEALTH">
+        {facts.health.map((h) => (
+          <Text key={h.url} wrap="truncate-end">
+            {h.name} {LEVEL_TEXT[h.state]} {h.statusCode ?? ''}{' '}
+            {h.latencyMs !== undefined ? `${h.latencyMs}ms` : ''} {h.error ?? ''}
+            {h.checks.filter((c) => !c.ok).map((c) => ` ${c.name}=${c.status}`)}
+          </Text>
+        ))}
+        {latency && latency.length > 1 ? <Text dimColor>latency {sparkline(latency, 30)}</Text> : null}
+      </Section>,
+    );
+  }
+  if (facts.certs?.length) {
+    lines.push(
+      <Section key="certs" title="CERTS">
+        {facts.certs.slice(0, 3).map((c) => (
+          <Text key={`${c.name}-${c.serial}`} wrap="truncate-end">
+            {c.name} {c.daysLeft}d {c.level.toUpperCase()} until{' '}
+            {new Date(c.notAfter).toISOString().slice(0, 10)} ({c.source})
+            {c.problems.length ? ` ${c.problems.join(', ')}` : ''}
+          </Text>
+        ))}
+      </Section>,
+    );
+  }
+  if (facts.alerts?.length) {
+    lines.push(
+      <Section key="alerts" title="ALERTS">
+        {facts.alerts.slice(0, 3).map((a) => (
+          <Text key={a.name} wrap="truncate-end">
+            {a.name} {a.state} {a.severity} · {a.summary}
+          </Text>
+        ))}
+      </Section>,
+    );
+  }
+  if (w?.events.length) {
+    lines.push(
+      <Section key="events" title="EVENTS">
+        {w.events
+          .slice(-3)
+          .reverse()
+          .map((e, i) => (
+            <Text key={i} wrap="truncate-end">
+              {clock(e.at)} {e.reason} {e.message}
+            </Text>
+          ))}
+      </Section>,
+    );
+  }
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      {lines}
+    </Box>
+  );
+}

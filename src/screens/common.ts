@@ -1,0 +1,61 @@
+import type { AppServices } from '../hooks/app-context.js';
+import type { KeyBinding } from '../hooks/bindings.js';
+import { updateUi, type ScreenName } from '../state/store.js';
+
+export function pushScreen(app: AppServices, screen: ScreenName): void {
+  const ui = app.store.getState().ui;
+  updateUi(app.store, {
+    stack: [...ui.stack, screen],
+    flash: null,
+    helpFor: ui.stack[ui.stack.length - 1] ?? 'overview',
+  });
+}
+
+export function popScreen(app: AppServices): void {
+  const ui = app.store.getState().ui;
+  if (ui.stack.length > 1) updateUi(app.store, { stack: ui.stack.slice(0, -1), flash: null });
+}
+
+/** Bindings every screen has: help, audit, back, quit. */
+export function globalBindings(app: AppServices, opts: { back: boolean }): KeyBinding[] {
+  const out: KeyBinding[] = [];
+  if (opts.back)
+    out.push({
+      keys: ['esc'],
+      label: 'back',
+      description: 'Back to the previous screen',
+      disabledReason: null,
+      footer: true,
+      run: () => popScreen(app),
+    });
+  out.push(
+    {
+      keys: ['a'],
+      label: 'audit',
+      description: 'Show the latest audit records',
+      disabledReason: null,
+      footer: true,
+      run: () => {
+        app.reloadAudit();
+        pushScreen(app, 'audit');
+      },
+    },
+    {
+      keys: ['?'],
+      label: 'help',
+      description: 'Show every key binding of this screen',
+      disabledReason: null,
+      footer: true,
+      run: () => pushScreen(app, 'help'),
+    },
+    {
+      keys: ['q', 'ctrl+c'],
+      label: 'quit',
+      description: 'Quit and restore the terminal',
+      disabledReason: null,
+      footer: true,
+      run: () => app.quit(),
+    },
+  );
+  return out;
+}

@@ -1,0 +1,29 @@
+/** Which bindings apply where. Kept apart from the components so the footer and help can import it. */
+import type { AppServices } from '../hooks/app-context.js';
+import type { KeyBinding } from '../hooks/bindings.js';
+import type { AppState, ScreenName } from '../state/store.js';
+import { overviewBindings } from './Overview.js';
+import { serviceBindings } from './Service.js';
+import { procedureBindings } from './Procedure.js';
+import { auditBindings } from './Audit.js';
+import { globalBindings } from './common.js';
+
+/** The bindings of a screen (Help shows the screen it was opened from). */
+export function bindingsFor(app: AppServices, s: AppState, screen: ScreenName): KeyBinding[] {
+  switch (screen) {
+    case 'overview':
+      return overviewBindings(app, s);
+    case 'service':
+      return serviceBindings(app, s);
+    case 'audit':
+      return auditBindings(app, s);
+    case 'help':
+    case 'certs':
+      return globalBindings(app, { back: true }).filter((b) => b.label !== 'help');
+  }
+}
+
+export function currentBindings(app: AppServices, s: AppState): KeyBinding[] {
+  if (s.procedure) return procedureBindings(app, s);
+  return bindingsFor(app, s, s.ui.stack[s.ui.stack.length - 1] ?? 'overview');
+}

@@ -1,0 +1,139 @@
+/**
+ * One zustand vanilla store with a slice per source. Loops outside React write here; screens read through
+ * selector hooks (src/hooks). Each source records updatedAt and its last error so screens can say
+ * "stale 2m: connection refused" instead of freezing or lying.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  AlertView,
+  CertView,
+  ContainerView,
+  HealthCheckResult,
+  SloStatus,
+  WorkloadSnapshot,
+} from '../domain/model.js';
+import type { Config, ServiceConfig } from '../config/schema.js';
+import type { ProcedureView } from '../procedures/view.js';
+import type { AuditRecord } from '../audit/record.js';
+
+export type SourceName = 'cluster' | 'metrics' | 'containers' | 'health' | 'certs' | 'secrets';
+
+export interface SourceStatus {
+  configured: boolean;
+  updatedAt: number | null;
+  error: string | null;
+  errorSince: number | null;
+}
+
+export type ScreenName = 'overview' | 'service' | 'audit' | 'help' | 'certs';
+
+export interface UiState {
+  stack: ScreenName[];
+  selectedService: string | null;
+  overviewIndex: number;
+  filter: string;
+  filterEditing: boolean;
+  flash: { text: string; level: 'info' | 'warning' | 'error' } | null;
+  helpFor: ScreenName;
+}
+
+export interface AppState {
+  mode: 'demo' | 'live';
+  readOnly: boolean;
+  readOnlyReason: string | null;
+  contextName: string;
+  services: ServiceConfig[];
+  productionContexts: string[];
+  now: number;
+  sources: Record<SourceName, SourceStatus>;
+  workloads: Record<string, WorkloadSnapshot>;
+  workloadErrors: Record<string, string>;
+  containers: Record<string, ContainerView[]>;
+  health: Record<string, HealthCheckResult[]>;
+  healthLatency: Record<string, number[]>;
+  slo: Record<string, SloStatus>;
+  alerts: AlertView[];
+  certs: Record<string, CertView[]>;
+  audit: AuditRecord[];
+  procedure: ProcedureView | null;
+  ui: UiState;
+}
+
+export type AppStore = StoreApi<AppState>;
+
+const SOURCES: SourceName[] = ['cluster', 'metrics', 'containers', 'health', 'certs', 'secrets'];
+
+export interface StoreInit {
+  config: Config;
+  mode: 'demo' | 'live';
+  readOnly: boolean;
+  readOnlyReason?: string | null;
+  contextName: string;
+  configured: Partial<Record<SourceName, boolean>>;
+  now: number;
+}
+
+export function createAppStore(init: StoreInit): AppStore {
+  const sources = Object.fromEntries(
+    SOURCES.map((s) => [
+      s,
+      { configured: Boolean(init.configured[s]), updatedAt: null, error: null, errorSince: null },
+    ]),
+  ) as Record<SourceName, SourceStatus>;
+  return createStore<AppState>()(() => ({
+    mode: init.mode,
+    readOnly: init.readOnly,
+    readOnlyReason: init.readOnlyReason ?? (init.readOnly ? 'read-only mode (--read-only)' : null),
+    contextName: init.contextName,
+    services: init.config.services,
+    productionContexts: init.config.production?.contexts ?? [],
+    now: init.now,
+    sources,
+    workloads: {},
+    workloadErrors: {},
+    containers: {},
+    health: {},
+    healthLatency: {},
+    slo: {},
+    alerts: [],
+    certs: {},
+    audit: [],
+    procedure: null,
+    ui: {
+      stack: ['overview'],
+      selectedService: null,
+      overviewIndex: 0,
+      filter: '',
+      filterEditing: false,
+      flash: null,
+      helpFor: 'overview',
+    },
+  }));
+}
+
+/** Mark a source as fresh (no error) at `at`. */
+export function sourceOk(store: AppStore, source: SourceName, at: number): void {
+  store.setState((s) => ({
+    sources: { ...s.sources, [source]: { configured: true, updatedAt: at, error: null, errorSince: null } },
+  }));
+}
+
+export function sourceFailed(store: AppStore, source: SourceName, message: string, at: number): void {
+  store.setState((s) => {
+    const prev = s.sources[source];
+    return {
+      sources: {
+        ...s.sources,
+        [source]: { ...prev, configured: true, error: message, errorSince: prev.errorSince ?? at },
+      },
+    };
+  });
+}
+
+export function updateUi(store: AppStore, patch: Partial<UiState>): void {
+  store.setState((s) => ({ ui: { ...s.ui, ...patch } }));
+}
+
+export function flash(store: AppStore, text: string, level: 'info' | 'warning' | 'error' = 'info'): void {
+  updateUi(store, { flash: { text, level } });
+}
