@@ -1,17 +1,29 @@
-// Bundles bin/oncall.ts into one file. react-devtools-core (an optional Ink import) is stubbed.
-// Heavy adapter libraries stay behind dynamic import() so they load only when configured.
+// Builds `oncall` for fast start-up (see /work/shared/PERFORMANCE.md and issue 12):
+//   dist/oncall-app.cjs  one CommonJS bundle of bin/oncall.ts (CJS loads ~20 ms faster than an ESM bundle);
+//   dist/oncall.cjs      the `bin`: enables Node 22's module compile cache, then requires the bundle
+//                        (the cache only covers modules loaded after it is enabled, hence two files);
+//   dist/oncall.mjs      a compatibility shim for callers that still run the old path.
+// Ink's layout engine (yoga-layout) normally loads with top-level await (50–60 ms, and esbuild refuses
+// TLA in CJS): it is replaced by a module that instantiates the embedded wasm synchronously on first use.
+// Ink's development-only top-level awaits (devtools, reading its package.json) are compiled out.
+// Backend libraries stay behind dynamic import() (lazy module wrappers): parsed, never evaluated,
+// until a configured adapter asks for them after the first frame.
 import { build } from 'esbuild';
-import { readFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// Keep: fixes Ink 6.8's off-by-one cursor in incremental rendering (see the module; test/e2e checks it).
+import { inkFixes } from './esbuild-ink-fixes.mjs';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const requireFromRoot = createRequire(join(root, 'package.json'));
 
 const stubDevtools = {
   name: 'stub-react-devtools',
   setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
-      path: 'react-devtools-core',
-      namespace: 'stub',
-    }));
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
       contents: 'export default { initialize() {}, connectToDevTools() {} };',
       loader: 'js',
@@ -19,23 +31,135 @@ const stubDevtools = {
   },
 };
 
-const outfile = process.argv[2] ?? 'dist/oncall.mjs';
-await build({
-  entryPoints: ['bin/oncall.ts'],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  splitting: false,
-  minify: false,
-  sourcemap: false,
-  legalComments: 'none',
-  define: { __ONCALL_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
-  banner: {
-    js: "import { createRequire as __oncallCreateRequire } from 'node:module'; const require = __oncallCreateRequire(import.meta.url);",
+/** Ink's reconciler awaits at top level only when DEV=true (devtools, its own package.json): drop both. */
+const inkNoTopLevelAwait = {
+  name: 'ink-no-top-level-await',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, (args) => {
+      let src = readFileSync(args.path, 'utf8');
+      const before = src;
+      src = src.replace(/await import\(['"]\.\/devtools\.js['"]\);/, "void 'devtools are not bundled';");
+      src = src.replace(
+        /async function loadPackageJson\(\) \{[\s\S]*?\n\}\n/,
+        "function loadPackageJson() { return { name: 'ink', version: undefined }; }\n",
+      );
+      src = src.replace(/\?\s*await loadPackageJson\(\)/, '? loadPackageJson()');
+      if (src === before || src.includes("import('./devtools.js')") || src.includes('await loadPackageJson')) {
+        // Fail loudly when Ink changes shape (esbuild would also refuse the top-level await in CJS).
+        throw new Error(`ink-no-top-level-await: ${args.path} no longer matches the expected shape`);
+      }
+      return { contents: src, loader: 'js' };
+    });
   },
-  plugins: [stubDevtools],
-  logLevel: 'warning',
+};
+
+/**
+ * `import Yoga from 'yoga-layout'` → a lazy object: the first property read instantiates the embedded
+ * wasm with `new WebAssembly.Module/Instance` through emscripten's `instantiateWasm` hook (synchronous),
+ * runs the emscripten start-up (also synchronous once the instance exists) and wraps it like the stock
+ * entry does, so Ink sees the same `Yoga` API. The enums are re-exported unchanged.
+ */
+const yogaSync = {
+  name: 'yoga-sync',
+  setup(b) {
+    const dist = dirname(requireFromRoot.resolve('yoga-layout'));
+    const binPath = join(dist, '..', 'binaries', 'yoga-wasm-base64-esm.js');
+    b.onResolve({ filter: /^yoga-layout$/ }, () => ({ path: 'yoga-layout-sync', namespace: 'yoga' }));
+    b.onResolve({ filter: /^yoga-emscripten$/, namespace: 'yoga' }, () => ({ path: binPath }));
+    b.onLoad({ filter: /yoga-wasm-base64-esm\.js$/ }, (args) => {
+      let src = readFileSync(args.path, 'utf8');
+      const m = /H="data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/.exec(src);
+      if (!m) throw new Error('yoga-sync: embedded wasm not found in yoga-layout (version changed?)');
+      // Keep one copy of the base64: the emscripten code reads it through the exported constant.
+      src = src.replace(m[0], 'H="data:application/octet-stream;base64,"+YOGA_WASM_BASE64');
+      src = src.replace('var _scriptDir = import.meta.url;', 'var _scriptDir = "";');
+      src = `const YOGA_WASM_BASE64 = ${JSON.stringify(m[1])};\nexport { YOGA_WASM_BASE64 };\n${src}`;
+      if (src.includes('import.meta')) throw new Error('yoga-sync: unexpected import.meta in yoga-layout');
+      return { contents: src, loader: 'js' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'yoga' }, () => ({
+      resolveDir: dist,
+      loader: 'js',
+      contents: `
+import factory, { YOGA_WASM_BASE64 } from 'yoga-emscripten';
+import wrapAssembly from './wrapAssembly.js';
+export * from './generated/YGEnums.js';
+let yoga = null;
+function loadYogaSync() {
+  const bytes = Buffer.from(YOGA_WASM_BASE64, 'base64');
+  const mod = {
+    instantiateWasm(imports, receive) {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+      receive(instance);
+      return instance.exports;
+    },
+  };
+  factory(mod).catch((err) => process.stderr.write('oncall: layout engine: ' + err.message + '\\n'));
+  if (!mod.calledRun) throw new Error('layout engine did not start synchronously');
+  return wrapAssembly(mod);
+}
+const Yoga = new Proxy({}, {
+  get(_, key) {
+    if (yoga === null) yoga = loadYogaSync();
+    return yoga[key];
+  },
+  has(_, key) {
+    if (yoga === null) yoga = loadYogaSync();
+    return key in yoga;
+  },
 });
-chmodSync(outfile, 0o755);
+export default Yoga;
+`,
+    }));
+  },
+};
+
+export const plugins = [stubDevtools, inkNoTopLevelAwait, yogaSync, inkFixes];
+export const define = {
+  __ONCALL_VERSION__: JSON.stringify(pkg.version),
+  'process.env.NODE_ENV': '"production"',
+};
+
+/** The single-file CommonJS bundle (also the SEA's main script). */
+export async function buildBundle({ entry = 'bin/oncall.ts', outfile, minify = false } = {}) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify,
+    sourcemap: false,
+    legalComments: 'none',
+    define,
+    plugins,
+    logLevel: 'warning',
+  });
+}
+
+async function main() {
+  const dist = join(root, 'dist');
+  mkdirSync(dist, { recursive: true });
+  await buildBundle({ outfile: join(dist, 'oncall-app.cjs') });
+  const launcher = join(dist, 'oncall.cjs');
+  writeFileSync(
+    launcher,
+    [
+      '#!/usr/bin/env node',
+      "'use strict';",
+      '// Node 22+: cache compiled code between runs (a no-op on Node 20, where the API is absent).',
+      "const mod = require('node:module');",
+      "if (typeof mod.enableCompileCache === 'function') mod.enableCompileCache();",
+      "require('./oncall-app.cjs');",
+      '',
+    ].join('\n'),
+  );
+  chmodSync(launcher, 0o755);
+  const shim = join(dist, 'oncall.mjs');
+  writeFileSync(shim, "#!/usr/bin/env node\n// Compatibility: the bin is dist/oncall.cjs.\nimport './oncall.cjs';\n");
+  chmodSync(shim, 0o755);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -38,7 +38,10 @@ export function rolloutCell(w: WorkloadSnapshot | undefined, containerImage?: st
           : '…';
     return `r${w.revision} ${imageTag(w.image)} ${mark}`;
   }
-  if (containerImage) return `${imageTag(containerImage)} (ctr)`;
+  if (containerImage) {
+    const ref = containerImage.split('@')[0] ?? containerImage;
+    return ref.slice(ref.lastIndexOf('/') + 1);
+  }
   return '–';
 }
 
