@@ -66,7 +66,9 @@ describe.runIf(requireBinaries(['tmux']))('demo in tmux (bundled binary)', () =>
     // Alternate screen left: the shell's earlier output is back; the stty settings are unchanged.
     expect(after).toContain('MARKER-BEFORE-ONCALL');
     await tmux.waitFor(() => existsSync(join(dir, 'stty.after')));
-    expect(readFileSync(join(dir, 'stty.after'), 'utf8')).toBe(readFileSync(join(dir, 'stty.before'), 'utf8'));
+    expect(readFileSync(join(dir, 'stty.after'), 'utf8')).toBe(
+      readFileSync(join(dir, 'stty.before'), 'utf8'),
+    );
 
     const records = readFileSync(audit, 'utf8')
       .trim()
