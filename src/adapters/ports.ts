@@ -54,6 +54,12 @@ export interface ClusterReadPort {
   get(ref: WorkloadRef): Promise<WorkloadSnapshot>;
   /** Whether the current identity may perform an action (SelfSubjectAccessReview on real clusters). */
   canI(ref: WorkloadRef, verb: string, resource: string, subresource?: string): Promise<AccessCheck>;
+  /**
+   * The certificate bundle (`tls.crt`, PEM, possibly several certificates) of a `kubernetes.io/tls` Secret.
+   * Only the public certificate: the private key is never read. Optional: the certificate probe reports
+   * a clear error when the cluster adapter does not offer it.
+   */
+  readTlsSecret?(ref: { context?: string; namespace: string; name: string }): Promise<{ certPem: string }>;
   close(): Promise<void>;
 }
 

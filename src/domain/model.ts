@@ -90,7 +90,8 @@ export interface HealthCheckResult {
   at: number;
 }
 
-export type CertLevel = 'ok' | 'warning' | 'critical';
+/** 'unknown': the certificate could not be read (see CertView.error). */
+export type CertLevel = 'ok' | 'warning' | 'critical' | 'unknown';
 
 export interface CertView {
   name: string;
@@ -104,6 +105,15 @@ export interface CertView {
   daysLeft: number;
   level: CertLevel;
   problems: string[];
+  /** Where it came from: "host:port" (with SNI), "namespace/secret", or the metric name. */
+  endpoint?: string;
+  /** 0 = the leaf (or the first certificate of a bundle), 1 = its issuer, ... */
+  chainPosition?: number;
+  /**
+   * Set when the certificate could not be read (timeout, refused, no such Secret): level is 'unknown', and
+   * notBefore/notAfter/daysLeft carry no expiry (notAfter = the probe time, daysLeft 0) — read `error` first.
+   */
+  error?: string;
 }
 
 export interface AlertView {
