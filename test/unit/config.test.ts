@@ -66,3 +66,12 @@ describe('config discovery', () => {
     expect(demoConfig().services.map((s) => s.name)).toContain('checkout-api');
   });
 });
+
+describe('examples/oncall.yaml', () => {
+  it('is a valid configuration', async () => {
+    const { loadConfigFile } = await import('../../src/config/load.js');
+    const cfg = loadConfigFile(new URL('../../examples/oncall.yaml', import.meta.url).pathname);
+    expect(cfg.services.map((s) => s.name)).toEqual(['checkout-api', 'webhooks', 'accounts']);
+    expect(cfg.services[0]!.certificates).toHaveLength(3);
+  });
+});
