@@ -60,7 +60,31 @@ export interface ClusterReadPort {
    * a clear error when the cluster adapter does not offer it.
    */
   readTlsSecret?(ref: { context?: string; namespace: string; name: string }): Promise<{ certPem: string }>;
+  /** A Secret's metadata, never its values: resourceVersion and the names of its data keys (secret rotation). */
+  getSecretMeta?(ref: SecretRef): Promise<SecretMeta>;
+  /**
+   * Deployments in the namespace whose pod template consumes the Secret: env valueFrom.secretKeyRef, envFrom
+   * secretRef, and volumes (secret and projected sources), in containers and init containers.
+   */
+  findConsumers?(namespace: string, secretName: string, context?: string): Promise<SecretConsumer[]>;
   close(): Promise<void>;
+}
+
+export interface SecretRef {
+  context?: string;
+  namespace: string;
+  name: string;
+}
+
+export interface SecretMeta {
+  resourceVersion: string;
+  keys: string[];
+  type?: string;
+}
+
+export interface SecretConsumer extends WorkloadRef {
+  /** How the pod template uses the Secret, e.g. "env STRIPE_KEY", "envFrom", "volume stripe". */
+  via: string[];
 }
 
 export interface MutationResult {
@@ -102,6 +126,15 @@ export interface ClusterMutatePort {
   ): Promise<MutationResult>;
   /** Post a Kubernetes Event on the target so others see the action in `kubectl describe`. */
   recordEvent(ref: WorkloadRef, reason: string, message: string): Promise<void>;
+  /**
+   * Set these keys of a Secret's data (other keys are kept), with a resourceVersion precondition
+   * (PreconditionFailed when it moved). Values go to the API server only, never into results or errors.
+   */
+  replaceSecretData?(
+    ref: SecretRef,
+    data: Record<string, string>,
+    expectedResourceVersion: string,
+  ): Promise<MutationResult>;
 }
 
 export interface SloWindowRatios {
@@ -168,15 +201,21 @@ export interface SecretMetadata {
   versions: { version: number; createdTime: string; destroyed: boolean; deleted: boolean }[];
 }
 
+/**
+ * Vault KV v2. Paths are logical `<mount>/<path>` as `vault kv get` takes them (secret/payments/stripe),
+ * never the API's data/ or metadata/ forms.
+ */
 export interface SecretStoreReadPort {
   readonly kind: 'secrets';
   health(): Promise<{ sealed: boolean; standby: boolean; initialized: boolean }>;
   tokenInfo(): Promise<{ ttlSeconds: number; policies: string[] }>;
   metadata(path: string): Promise<SecretMetadata>;
+  /** What the token may do on the KV v2 data and metadata paths of `path` (sys/capabilities-self). */
+  capabilities?(path: string): Promise<{ data: string[]; metadata: string[] }>;
 }
 
 export interface SecretStoreMutatePort {
-  /** Write with check-and-set; rejects when the current version differs from `cas`. */
+  /** Write with check-and-set; rejects with PreconditionFailed when the current version differs from `cas`. */
   write(path: string, data: Record<string, string>, cas: number): Promise<{ version: number }>;
   readVersion(path: string, version: number): Promise<Record<string, string>>;
 }
