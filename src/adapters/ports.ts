@@ -177,12 +177,47 @@ export interface ContainerReadPort {
   /** Local tags of the same repository as the given image, newest first. */
   localTags(image: string): Promise<string[]>;
   close(): Promise<void>;
+  /** A fresh read of one container with what a recreate would carry over (for previews and preconditions). */
+  inspect?(containerId: string): Promise<ContainerDetails>;
+  /** Whether an image reference is present locally (oncall never pulls). */
+  imageExists?(image: string): Promise<boolean>;
+  /** The original container a recreate kept (stopped, renamed) for the container named `name`, if any. */
+  kept?(name: string): Promise<ContainerView | null>;
 }
+
+/** One container as a recreate sees it: its identity, labels and the settings carried to the new container. */
+export interface ContainerDetails {
+  view: ContainerView;
+  labels: Record<string, string>;
+  /** Whether the container defines a health check (its own or its image's). */
+  hasHealthcheck: boolean;
+  /** Human lines naming what a recreate carries over unchanged (env keys, mounts, restart policy, ...). */
+  carried: string[];
+}
+
+/** Label a deploy pipeline may set on a container: the image it replaced (a rollback hint). */
+export const PREVIOUS_IMAGE_LABEL = 'oncall.previous-image';
 
 export interface ContainerMutatePort {
   /** Recreate the container from its own inspected config with only the image changed. Returns the new container id. */
-  recreateWithImage(containerId: string, image: string): Promise<MutationResult & { containerId: string }>;
-  restart(containerId: string): Promise<MutationResult>;
+  recreateWithImage(
+    containerId: string,
+    image: string,
+    opts?: RecreateOptions,
+  ): Promise<MutationResult & { containerId: string; keptName?: string }>;
+  restart(containerId: string, opts?: { expectedImage?: string }): Promise<MutationResult>;
+  /**
+   * Put back the original container a recreate kept: the current container named `name` (if any) is stopped
+   * and removed, the kept one renamed back and started. Fails when nothing was kept.
+   */
+  restoreOriginal?(name: string): Promise<MutationResult & { containerId: string }>;
+}
+
+export interface RecreateOptions {
+  /** Fail with PreconditionFailed when the container no longer runs this image (it changed since the preview). */
+  expectedImage?: string;
+  /** Keep the original stopped and renamed until the new one is verified (default true where supported). */
+  keepOriginal?: boolean;
 }
 
 export interface HealthProbePort {
