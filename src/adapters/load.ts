@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { MutatePorts, ReadPorts } from './ports.js';
+import type { PermissionCheck } from '../policy/gate.js';
 
 export interface LoadedAdapters {
   read: ReadPorts;
@@ -12,6 +13,8 @@ export interface LoadedAdapters {
   contextName: string;
   /** Sources that are configured but could not be set up, with the reason. */
   failures: { source: string; message: string }[];
+  /** RBAC re-check right before acting (the gate's `permissions`), when a cluster adapter loaded. */
+  permissions?: PermissionCheck;
 }
 
 export interface AdapterOptions {
@@ -24,7 +27,6 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
   const read: ReadPorts = {};
   const mutate: MutatePorts = {};
   const failures: LoadedAdapters['failures'] = [];
-  const contextName = opts.context ?? config.kubernetes?.context ?? 'no cluster';
   const wants = {
     cluster: config.services.some((s) => s.kubernetes),
     metrics: Boolean(config.prometheus),
@@ -36,6 +38,23 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
   const attempt = (source: string, fn: () => Promise<void>) =>
     tasks.push(fn().catch((err: Error) => void failures.push({ source, message: err.message })));
 
+  let contextName = opts.context ?? config.kubernetes?.context ?? 'no cluster';
+  let permissions: PermissionCheck | undefined;
+  if (wants.cluster) {
+    wants.cluster = false;
+    attempt('cluster', async () => {
+      const { createKubernetesAdapter } = await import('./kubernetes/index.js');
+      const k = await createKubernetesAdapter(config, {
+        readOnly: opts.readOnly,
+        context: opts.context,
+        namespace: opts.namespace,
+      });
+      read.cluster = k.read;
+      if (k.mutate) mutate.cluster = k.mutate;
+      contextName = k.contextName;
+      permissions = k.permissions;
+    });
+  }
   for (const [source, wanted] of Object.entries(wants)) {
     if (!wanted) continue;
     attempt(source, async () => {
@@ -44,5 +63,5 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
   }
   await Promise.all(tasks);
   void contextName;
-  return { read, mutate: opts.readOnly ? null : mutate, contextName, failures };
+  return { read, mutate: opts.readOnly ? null : mutate, contextName, failures, permissions };
 }

@@ -138,6 +138,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
           readOnlyReason: store.getState().readOnlyReason,
           audit,
           now,
+          permissions: loaded.permissions,
         });
         store.setState({ contextName: loaded.contextName });
         for (const f of failures) sourceFailed(store, f.source as SourceName, f.message, now());

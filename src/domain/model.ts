@@ -63,6 +63,8 @@ export interface WorkloadSnapshot {
   pods: PodView[];
   hpa?: HpaView;
   events: EventView[];
+  /** Actions (rollback, scale, restart, pause) the current identity may not perform, with the reason (RBAC). */
+  denied?: Record<string, string>;
 }
 
 export interface ContainerView {

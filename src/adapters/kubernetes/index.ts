@@ -1,0 +1,139 @@
+/**
+ * Entry of the Kubernetes adapter (dynamic import() from src/adapters/load.ts only: client-node costs
+ * ~150 ms and +22 MB, so it never sits on the first-frame path).
+ *
+ * Kubeconfig as kubectl finds it: `kubernetes.kubeconfig` from the config file if set, else KUBECONFIG
+ * (several files, merged, first wins), else ~/.kube/config, else the in-cluster service account.
+ * Context: --context, else the service's `kubernetes.context`, else `kubernetes.context`, else the
+ * kubeconfig's current-context. Namespace: --namespace, else the service's namespace.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../../config/schema.js';
+import type { ClusterMutatePort, WorkloadRef } from '../ports.js';
+import { KubeClient } from './client.js';
+import {
+  ACTION_ACCESS,
+  accessReview,
+  createClusterRead,
+  type ClusterReadAdapter,
+  type ClusterResolver,
+} from './read.js';
+
+export interface KubernetesAdapterOptions {
+  readOnly: boolean;
+  context?: string;
+  namespace?: string;
+  /** Tests: a kubeconfig file instead of the default search. */
+  kubeconfig?: string;
+  env?: NodeJS.ProcessEnv;
+  batchMs?: number;
+}
+
+export interface KubernetesAdapter {
+  read: ClusterReadAdapter;
+  mutate: ClusterMutatePort | null;
+  contextName: string;
+  /** SelfSubjectAccessReview right before acting: the gate's permission check. */
+  permissions(request: {
+    procedure: string;
+    service: string;
+    context?: string;
+    namespace?: string;
+  }): Promise<{ allowed: boolean; reason?: string }>;
+}
+
+function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) {
+    kc.loadFromFile(file);
+  } else if (env && env !== process.env) {
+    // Tests pass their own environment; client-node reads process.env, so apply it for the load only.
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    process.env.KUBECONFIG = env.KUBECONFIG ?? '';
+    if (env.HOME) process.env.HOME = env.HOME;
+    try {
+      kc.loadFromDefault();
+    } finally {
+      if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved.KUBECONFIG;
+      if (saved.HOME !== undefined) process.env.HOME = saved.HOME;
+    }
+  } else {
+    kc.loadFromDefault();
+  }
+  if (!kc.getCurrentCluster() && kc.getContexts().length === 0)
+    throw new Error('no kubeconfig found (KUBECONFIG, ~/.kube/config) and not running in a cluster');
+  return kc;
+}
+
+export async function createKubernetesAdapter(
+  config: Config,
+  opts: KubernetesAdapterOptions,
+): Promise<KubernetesAdapter> {
+  const base = loadKubeConfig(opts.kubeconfig ?? config.kubernetes?.kubeconfig, opts.env);
+  const defaultContext = opts.context ?? config.kubernetes?.context ?? base.getCurrentContext();
+  const clients = new Map<string, KubeClient>();
+  const clientFor = (context: string): KubeClient => {
+    let c = clients.get(context);
+    if (c) return c;
+    const kc = new KubeConfig();
+    kc.loadFromString(base.exportConfig());
+    // in-cluster configs have no named contexts to switch between; keep the loaded one.
+    if (context && kc.getContextObject(context)) kc.setCurrentContext(context);
+    else if (context && kc.getContexts().length > 0 && context !== kc.getCurrentContext()) {
+      const known = kc
+        .getContexts()
+        .map((x) => x.name)
+        .join(', ');
+      throw new Error(`context "${context}" not found in kubeconfig (known: ${known || 'none'})`);
+    }
+    c = new KubeClient(kc, context || kc.getCurrentContext());
+    clients.set(context, c);
+    return c;
+  };
+  if (defaultContext) clientFor(defaultContext); // fail early on a bad --context
+  const resolver: ClusterResolver = {
+    defaultContext: defaultContext || 'in-cluster',
+    resolve(ref: WorkloadRef) {
+      const context = opts.context ?? ref.context ?? defaultContext;
+      return {
+        client: clientFor(context),
+        context: context || 'in-cluster',
+        namespace: opts.namespace ?? ref.namespace,
+        name: ref.deployment,
+      };
+    },
+  };
+  const read = createClusterRead(resolver, { batchMs: opts.batchMs });
+  let mutate: ClusterMutatePort | null = null;
+  if (!opts.readOnly) {
+    const { createClusterMutate } = await import('./mutate.js');
+    mutate = createClusterMutate(resolver);
+  }
+  return {
+    read,
+    mutate,
+    contextName: resolver.defaultContext,
+    async permissions(request) {
+      const svc = config.services.find((s) => s.name === request.service);
+      if (!svc?.kubernetes) return { allowed: true }; // not a cluster action: other ports decide
+      const kind = request.procedure.endsWith(':announce') ? 'announce' : request.procedure;
+      const need = ACTION_ACCESS[kind];
+      if (!need) return { allowed: true };
+      const r = resolver.resolve({ ...svc.kubernetes });
+      try {
+        const res = await accessReview(
+          r.client,
+          r.namespace,
+          r.name,
+          need.verb,
+          need.resource,
+          need.subresource,
+        );
+        return { allowed: res.allowed, reason: res.reason };
+      } catch (err) {
+        return { allowed: false, reason: `permission check failed: ${(err as Error).message}` };
+      }
+    },
+  };
+}
