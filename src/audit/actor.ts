@@ -12,5 +12,5 @@ export function currentActor(env: NodeJS.ProcessEnv = process.env): AuditActor {
   }
   const ssh = env.SSH_CONNECTION?.trim().split(/\s+/);
   const sshClient = ssh && ssh.length >= 2 ? `${ssh[0]}:${ssh[1]}` : null;
-  return { user, sshClient, host: hostname() };
+  return { user, sshClient, host: hostname(), pid: process.pid };
 }
