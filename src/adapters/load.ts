@@ -55,6 +55,17 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
       permissions = k.permissions;
     });
   }
+  // Containers (Docker or Podman's Docker API): docker.host, else DOCKER_HOST (+ DOCKER_TLS_VERIFY /
+  // DOCKER_CERT_PATH), else the Docker or Podman socket. The events stream starts with the sources.
+  if (wants.containers) {
+    wants.containers = false;
+    attempt('containers', async () => {
+      const { createDockerAdapters } = await import('./docker/index.js');
+      const d = createDockerAdapters({ host: config.docker?.host, readOnly: opts.readOnly });
+      read.containers = d.read;
+      if (d.mutate) mutate.containers = d.mutate;
+    });
+  }
   for (const [source, wanted] of Object.entries(wants)) {
     if (!wanted) continue;
     attempt(source, async () => {
