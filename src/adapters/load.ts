@@ -38,6 +38,15 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
   const attempt = (source: string, fn: () => Promise<void>) =>
     tasks.push(fn().catch((err: Error) => void failures.push({ source, message: err.message })));
 
+  // Vault (secret rotation): wanted when the config names Vault or any service has secrets to rotate.
+  if (config.vault || config.services.some((s) => s.secrets.length > 0)) {
+    attempt('secrets', async () => {
+      const { loadVault } = await import('./vault/load.js');
+      const v = await loadVault(config, { readOnly: opts.readOnly });
+      read.secrets = v.read;
+      if (v.mutate) mutate.secrets = v.mutate;
+    });
+  }
   let contextName = opts.context ?? config.kubernetes?.context ?? 'no cluster';
   let permissions: PermissionCheck | undefined;
   if (wants.cluster) {
@@ -64,6 +73,14 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
       const d = createDockerAdapters({ host: config.docker?.host, readOnly: opts.readOnly });
       read.containers = d.read;
       if (d.mutate) mutate.containers = d.mutate;
+    });
+  }
+  // Metrics (Prometheus): SLO ratios batched per window, alerts, certificate expiry from metrics.
+  if (wants.metrics) {
+    wants.metrics = false;
+    attempt('metrics', async () => {
+      const { createPrometheusMetrics } = await import('./prometheus/index.js');
+      read.metrics = await createPrometheusMetrics(config);
     });
   }
   for (const [source, wanted] of Object.entries(wants)) {

@@ -109,3 +109,45 @@ export function evaluateSlo(input: SloInputs): SloStatus {
     noData,
   };
 }
+
+/**
+ * Error ratio bad/total over a window, or null when there was no traffic (total absent, zero, negative or
+ * not finite): "no data" rather than a division by zero. Clamped to 0..1 (rate extrapolation can overshoot).
+ */
+export function errorRatio(bad: number | null | undefined, total: number | null | undefined): number | null {
+  if (total === null || total === undefined || !Number.isFinite(total) || total <= 0) return null;
+  const b = bad === null || bad === undefined || !Number.isFinite(bad) ? 0 : Math.max(0, bad);
+  return Math.min(1, b / total);
+}
+
+/** The burn rules in force for a service: its own `burnRules` when set, else the SRE workbook defaults. */
+export function burnRulesFor(
+  slo: { burnRules?: readonly BurnRule[] | undefined } | undefined,
+): readonly BurnRule[] {
+  return slo?.burnRules && slo.burnRules.length > 0 ? slo.burnRules : DEFAULT_BURN_RULES;
+}
+
+/** Every window a set of rules reads, in BURN_WINDOWS order. */
+export function windowsOf(rules: readonly BurnRule[]): WindowName[] {
+  const used = new Set<WindowName>();
+  for (const r of rules) {
+    used.add(r.long);
+    used.add(r.short);
+  }
+  return BURN_WINDOWS.filter((w) => used.has(w));
+}
+
+/** Seconds in a burn window name. */
+export function windowSeconds(w: WindowName): number {
+  return parseDuration(w);
+}
+
+/** When the budget runs out at the current 1 h burn (ms since epoch), or null (no burn / no data). */
+export function exhaustionAt(status: Pick<SloStatus, 'exhaustionHours'>, now: number): number | null {
+  return status.exhaustionHours === null ? null : now + status.exhaustionHours * 3_600_000;
+}
+
+/** Minutes of budget a given burn rate consumes per hour (burn 1 uses the budget exactly over the window). */
+export function budgetMinutesPerHour(burn: number, objectivePercent: number, windowDays: number): number {
+  return (burn * budgetMinutes(objectivePercent, windowDays)) / (windowDays * 24);
+}
