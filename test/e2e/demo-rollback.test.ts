@@ -49,7 +49,7 @@ describe.runIf(requireBinaries(['tmux']))('demo in tmux (bundled binary)', () =>
     expect(rows[2]).toMatch(/^\s+SERVICE\s+STATE\s+ROLLOUT/);
     expect(rows[3]).toMatch(/^›\s*checkout-api\s+CRIT/);
     key('Enter');
-    await tmux.waitFor('ROLLOUT');
+    await tmux.waitFor(/^ROLLOUT /m);
     key('r');
     await tmux.waitFor('Roll back to which revision?');
     key('Enter');

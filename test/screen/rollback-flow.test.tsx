@@ -27,7 +27,7 @@ describe('rollback from the Overview, end to end on the sandbox', () => {
     expect(incident).toMatch(/checkout-api\s+CRIT\s+r7 2\.14\.0/);
 
     await app.press(KEYS.enter);
-    await app.waitForFrame('ROLLOUT');
+    await app.waitForFrame(/^ROLLOUT /m);
     expect(app.frame()).toContain('SLO burn');
     await app.press('r');
     await app.waitForFrame('Roll back to which revision?');
