@@ -6,6 +6,7 @@ import type { ReadPorts, WorkloadRef } from '../adapters/ports.js';
 import type { Config } from '../config/schema.js';
 import { evaluateSlo, parseDuration, type BurnRule } from '../domain/slo.js';
 import { sanitizeDeep, sanitizeText } from '../domain/sanitize.js';
+import { redactSecrets } from '../domain/redact.js';
 import { sourceFailed, sourceOk, type AppStore } from './store.js';
 
 export interface SourceIntervals {
@@ -28,8 +29,9 @@ export interface RunningSources {
   stop(): void;
 }
 
+/** What an operator sees of a source failure: credentials redacted, control characters stripped. */
 function errorText(err: unknown): string {
-  return sanitizeText(err instanceof Error ? err.message : String(err), 300);
+  return sanitizeText(redactSecrets(err instanceof Error ? err.message : String(err)), 300);
 }
 
 export function startSources(opts: {
@@ -68,7 +70,7 @@ export function startSources(opts: {
             store.setState((s) => ({
               workloadErrors: { ...s.workloadErrors, [service]: sanitizeText(message, 300) },
             }));
-          } else sourceFailed(store, 'cluster', sanitizeText(message, 300), now());
+          } else sourceFailed(store, 'cluster', errorText(message), now());
         },
       }),
     );
@@ -86,7 +88,7 @@ export function startSources(opts: {
             sourceOk(store, 'containers', now());
           },
           onError(message) {
-            sourceFailed(store, 'containers', sanitizeText(message, 300), now());
+            sourceFailed(store, 'containers', errorText(message), now());
           },
         },
       ),
