@@ -83,6 +83,23 @@ export async function loadAdapters(config: Config, opts: AdapterOptions): Promis
       read.metrics = await createPrometheusMetrics(config);
     });
   }
+  // HTTP health probes (undici): per-endpoint deadline, bounded body read, shared bounded pool.
+  if (wants.health) {
+    wants.health = false;
+    attempt('health', async () => {
+      const { createHealthProbe } = await import('./health/index.js');
+      read.health = createHealthProbe();
+    });
+  }
+  // Certificates: live TLS, kubernetes.io/tls Secrets (through the cluster port) and expiry metrics
+  // (through the metrics port); those two are looked up at probe time, as they load in parallel.
+  if (wants.certs) {
+    wants.certs = false;
+    attempt('certs', async () => {
+      const { createCertProbe } = await import('./certs/index.js');
+      read.certs = createCertProbe({ config, cluster: () => read.cluster, metrics: () => read.metrics });
+    });
+  }
   for (const [source, wanted] of Object.entries(wants)) {
     if (!wanted) continue;
     attempt(source, async () => {

@@ -155,6 +155,8 @@ export interface MetricsReadPort {
   /** Certificate expiry (seconds since epoch) from metrics, by configured metric. */
   certExpiry?(
     requests: { service: string; name: string; metric: string }[],
+    /** Evaluation time (ms since epoch); default now. */
+    at?: number,
   ): Promise<Record<string, CertView[]>>;
   close(): Promise<void>;
 }
