@@ -7,7 +7,16 @@
  * second O_EXCL file (`<file>.lock.break`) and only after re-reading the lock, so two waiters that both saw
  * the same stale lock cannot remove each other's fresh one.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  constants,
+} from 'node:fs';
 import { hostname } from 'node:os';
 
 export class AuditLockTimeout extends Error {
@@ -112,13 +121,42 @@ function breakIfStale(path: string, staleMs: number): boolean {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Fairness: a waiter leaves its pid in `<file>.lock.waiting`; a process about to take the lock again right
+ * after releasing it first yields briefly when someone else is waiting. Without this, a busy writer re-takes
+ * the lock microseconds after releasing it and a polling waiter could starve into a lock timeout.
+ */
+function someoneElseWaiting(waiting: string): boolean {
+  try {
+    const st = statSync(waiting);
+    if (Date.now() - st.mtimeMs > 1000) return false;
+    const pid = Number(readFileSync(waiting, 'utf8').trim());
+    return pid !== process.pid && Number.isInteger(pid) && pid > 0 && processAlive(pid);
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+function clearOwnWaiting(waiting: string): void {
+  try {
+    if (readFileSync(waiting, 'utf8').trim() === String(process.pid)) unlinkSync(waiting);
+  } catch (err) {
+    if (errCode(err) !== 'ENOENT') throw err;
+  }
+}
+
 /** Acquire `<file>.lock`; resolves to a release function. Rejects with AuditLockTimeout after timeoutMs. */
 export async function acquireLock(file: string, opts: LockOptions): Promise<() => void> {
   const path = `${file}.lock`;
+  const waiting = `${path}.waiting`;
   const deadline = Date.now() + opts.timeoutMs;
   let wait = 1;
+  let announcedAt = 0;
+  if (someoneElseWaiting(waiting)) await sleep(3);
   for (;;) {
     if (tryCreate(path)) {
+      if (announcedAt) clearOwnWaiting(waiting);
       return () => {
         try {
           unlinkSync(path);
@@ -138,7 +176,11 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
         path,
       );
     }
+    if (Date.now() - announcedAt > 200) {
+      writeFileSync(waiting, `${process.pid}\n`, { mode: 0o600 });
+      announcedAt = Date.now();
+    }
     await sleep(wait + Math.random() * wait);
-    wait = Math.min(wait * 2, 20);
+    wait = Math.min(wait * 2, 2);
   }
 }
