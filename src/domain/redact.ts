@@ -6,10 +6,15 @@ type Rule = (text: string) => string;
 
 const RULES: Rule[] = [
   (t) => t.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi, '$1$2:[REDACTED]@'),
-  (t) => t.replace(/([?&](?:access_token|token|api_key|apikey|key|password|passwd|secret|signature|sig)=)[^&\s#"']+/gi, '$1[REDACTED]'),
   (t) =>
-    t.replace(/(authorization\s*[:=]\s*)(?:(bearer|basic|token)\s+)?[^\s,;"']+/gi, (_m, prefix: string, scheme?: string) =>
-      `${prefix}${scheme ? `${scheme} ` : ''}[REDACTED]`,
+    t.replace(
+      /((?:^|[?&\s(;,])(?:access_token|token|api_key|apikey|key|password|passwd|secret|signature|sig)=)[^&\s#"'()]+/gi,
+      '$1[REDACTED]',
+    ),
+  (t) =>
+    t.replace(
+      /(authorization\s*[:=]\s*)(?:(bearer|basic|token)\s+)?[^\s,;"']+/gi,
+      (_m, prefix: string, scheme?: string) => `${prefix}${scheme ? `${scheme} ` : ''}[REDACTED]`,
     ),
   (t) => t.replace(/\b(bearer|basic)\s+(?!\[REDACTED\])[a-z0-9._~+/=-]{8,}/gi, '$1 [REDACTED]'),
   (t) => t.replace(/((?:x-vault-token|x-api-key|private-token)\s*[:=]\s*)[^\s,;"']+/gi, '$1[REDACTED]'),

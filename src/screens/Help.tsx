@@ -12,7 +12,7 @@ export function Help({ screen, height, width }: { screen: ScreenName; height: nu
     bindingsFor(app, s, screen)
       .map(
         (b) =>
-          `${b.keys.map(displayKey).join('/').padEnd(12)} ${b.description}${b.disabledReason ? ` — disabled: ${b.disabledReason}` : ''}`,
+          `${b.keys.map(displayKey).join('/').padEnd(12)} ${b.description}${b.disabledReason ? `\n${' '.repeat(13)}disabled: ${b.disabledReason}` : ''}`,
       )
       .join('\n'),
   );
@@ -23,7 +23,7 @@ export function Help({ screen, height, width }: { screen: ScreenName; height: nu
         .split('\n')
         .slice(0, height - 1)
         .map((l) => (
-          <Text key={l} wrap="truncate-end" dimColor={l.includes('— disabled:')}>
+          <Text key={l} wrap="truncate-end" dimColor={l.trimStart().startsWith('disabled:')}>
             {l}
           </Text>
         ))}

@@ -72,6 +72,7 @@ export async function renderApp(
   // ink-testing-library's stdout reports 100 columns and no rows; pin the terminal size we test at.
   Object.defineProperty(instance.stdout, 'columns', { configurable: true, get: () => opts.columns ?? 80 });
   Object.defineProperty(instance.stdout, 'rows', { configurable: true, get: () => opts.rows ?? 24 });
+  (instance.stdout as unknown as NodeJS.EventEmitter).emit('resize');
   instance.rerender(
     <AppContext.Provider value={services}>
       <App />
