@@ -107,7 +107,7 @@ export function planSlo(slos: readonly SloRequest[], what: 'availability' | 'lat
           parts(window) {
             const match = `${label}=~${valueRegex([...term.byValue.keys()])}`;
             return {
-              good: `sum by (${label}) (rate(${selector(`${base}_bucket`, [match, `le=~"${leMatcher(threshold)}"`])}[${window}]))`,
+              good: `sum by (${label}) (rate(${selector(`${base}_bucket`, [match, `le=~${promString(leMatcher(threshold))}`])}[${window}]))`,
               total: `sum by (${label}) (rate(${selector(`${base}_count`, [match])}[${window}]))`,
             };
           },
