@@ -99,7 +99,7 @@ export function isKeptName(name: string): boolean {
 }
 
 export function containerName(i: { Name?: string; Names?: string[] }): string {
-  const n = i.Name ?? i.Names?.[0] ?? '';
+  const n = i.Name || i.Names?.[0] || '';
   return n.replace(/^\//, '');
 }
 
