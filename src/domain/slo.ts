@@ -38,14 +38,27 @@ export function parseDuration(text: string): number {
 }
 
 export function budgetMinutes(objectivePercent: number, windowDays: number): number {
-  return (1 - objectivePercent / 100) * windowDays * 24 * 60;
+  return Number((((100 - objectivePercent) / 100) * windowDays * 24 * 60).toPrecision(12));
+}
+
+/**
+ * Round away binary floating-point noise (1 - 99.9/100 is 0.000999999999999889): a burn exactly at a
+ * threshold must not fire because of the 13th digit, and budgets should read 43.2, not 43.199999.
+ */
+function tidy(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(12)) : x;
+}
+
+/** The error ratio the objective allows (99.9 → 0.001). */
+export function allowedErrorRatio(objectivePercent: number): number {
+  return tidy((100 - objectivePercent) / 100);
 }
 
 export function burnRate(errorRatio: number | null, objectivePercent: number): number | null {
   if (errorRatio === null || !Number.isFinite(errorRatio)) return null;
-  const allowed = 1 - objectivePercent / 100;
+  const allowed = allowedErrorRatio(objectivePercent);
   if (allowed <= 0) return null;
-  return errorRatio / allowed;
+  return tidy(errorRatio / allowed);
 }
 
 export interface SloInputs {
@@ -83,20 +96,20 @@ export function evaluateSlo(input: SloInputs): SloStatus {
   else if (windows.some((w) => w.firing && w.severity === 'ticket')) alert = 'ticket';
 
   const windowRatio = input.windowRatio;
-  const allowed = 1 - input.objective / 100;
-  const usedFraction = windowRatio === null ? null : windowRatio / allowed;
-  const remaining = usedFraction === null ? null : (1 - usedFraction) * total;
+  const allowed = allowedErrorRatio(input.objective);
+  const usedFraction = windowRatio === null ? null : tidy(windowRatio / allowed);
+  const remaining = usedFraction === null ? null : tidy((1 - usedFraction) * total);
   const burn1h = burnOf('1h');
   let exhaustionHours: number | null = null;
   if (usedFraction !== null && burn1h !== null && burn1h > 0) {
     const remainingFraction = Math.max(0, 1 - usedFraction);
-    exhaustionHours = (remainingFraction * input.windowDays * 24) / burn1h;
+    exhaustionHours = tidy((remainingFraction * input.windowDays * 24) / burn1h);
   }
   const noData = windowRatio === null && BURN_WINDOWS.every((w) => (input.ratios[w] ?? null) === null);
   return {
     objective: input.objective,
     windowDays: input.windowDays,
-    sli: windowRatio === null ? null : (1 - windowRatio) * 100,
+    sli: windowRatio === null ? null : tidy((1 - windowRatio) * 100),
     budgetTotalMinutes: total,
     budgetUsedFraction: usedFraction,
     budgetRemainingMinutes: remaining,
