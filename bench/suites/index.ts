@@ -1,4 +1,6 @@
 /** Every bench suite; each helper adds one import + entry. Suites run in this order. */
 import type { BenchSuite } from '../types.js';
+import { startup } from './startup.js';
+import { prometheus } from './prometheus.js';
 
-export const suites: BenchSuite[] = [];
+export const suites: BenchSuite[] = [startup, prometheus];

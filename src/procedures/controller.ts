@@ -7,8 +7,11 @@ import { flash, type AppStore } from '../state/store.js';
 import type { ProcedureContext } from './context.js';
 import { ProcedureMachine, type ProcedureSpec } from './machine.js';
 import { rollbackSpec } from './rollback.js';
+import { scaleSpec } from './scale.js';
+import { restartSpec } from './restart.js';
+import { pauseSpec, resumeSpec } from './pause.js';
 
-export type ProcedureKind = 'rollback';
+export type ProcedureKind = 'rollback' | 'scale' | 'restart' | 'pause' | 'resume';
 
 export type SpecFactory = (ctx: ProcedureContext, service: string) => ProcedureSpec<unknown>;
 
@@ -32,6 +35,10 @@ export function createProcedureController(opts: {
 }): ProcedureController {
   const factories = new Map<string, SpecFactory>();
   factories.set('rollback', rollbackSpec as SpecFactory);
+  factories.set('scale', scaleSpec as SpecFactory);
+  factories.set('restart', restartSpec as SpecFactory);
+  factories.set('pause', pauseSpec as SpecFactory);
+  factories.set('resume', resumeSpec as SpecFactory);
   let active: ProcedureMachine<unknown> | null = null;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   return {

@@ -28,6 +28,11 @@ export interface ProcedureSpec<P> {
     apply: (plan: P, value: string) => P;
   };
   preview(plan: P): string[];
+  /**
+   * A stricter confirmation for this plan (e.g. a scale outside the HPA's bounds asks to type the count):
+   * overrides the default (typed name in production, y/N elsewhere) when it returns a value.
+   */
+  confirmFor?(plan: P): { mode: 'typed' | 'yes-no'; expected: string } | undefined;
   from(plan: P): string;
   to(plan: P): string;
   /** A fresh plan after a precondition failure (the world moved on since the preview). */
@@ -83,13 +88,26 @@ export class ProcedureMachine<P> {
           }
         : undefined,
       preview: spec.preview(this.plan),
-      confirm: { mode: spec.production ? 'typed' : 'yes-no', expected: spec.service, typed: '', error: null },
+      confirm: spec.confirmFor?.(this.plan)
+        ? { ...spec.confirmFor(this.plan)!, typed: '', error: null }
+        : { mode: spec.production ? 'typed' : 'yes-no', expected: spec.service, typed: '', error: null },
       checks: [],
       message: null,
       error: null,
       auditIds: [],
     };
     deps.store.setState({ procedure: view });
+  }
+
+  private confirmView(): ProcedureView['confirm'] {
+    const strict = this.spec.confirmFor?.(this.plan);
+    if (strict) return { ...strict, typed: '', error: null };
+    return {
+      mode: this.spec.production ? 'typed' : 'yes-no',
+      expected: this.spec.service,
+      typed: '',
+      error: null,
+    };
   }
 
   private get view(): ProcedureView {
@@ -120,7 +138,7 @@ export class ProcedureMachine<P> {
     value ??= this.highlighted ?? this.view.choice?.initial;
     if (value === undefined) return;
     this.plan = this.spec.choice.apply(this.plan, value);
-    this.update({ step: 'confirm', preview: this.spec.preview(this.plan) });
+    this.update({ step: 'confirm', preview: this.spec.preview(this.plan), confirm: this.confirmView() });
   }
 
   /** Typed confirmation: add or remove characters. */
@@ -212,7 +230,7 @@ export class ProcedureMachine<P> {
                 initial: this.spec.choice.initial(this.plan),
               }
             : undefined,
-          confirm: { ...this.view.confirm, typed: '', error: null },
+          confirm: this.confirmView(),
           message: `${this.spec.target} changed since the preview, so nothing was changed. Review the new state and confirm again.`,
           error: result.reason,
           auditIds: [...this.view.auditIds, result.started.id],
