@@ -74,6 +74,10 @@ function clusterMutate(world: SandboxWorld): ClusterMutatePort {
     async rollback(ref, toRevision, expectedRV, opts) {
       const d = findDeployment(world, ref);
       guard(d, expectedRV);
+      if (d.paused)
+        throw new Error(
+          "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
+        );
       if (!d.replicaSets.some((r) => r.revision === toRevision))
         throw new Error(`unable to find specified revision ${toRevision} in history`);
       if (opts?.dryRun) return { detail: `dry run: rollback to revision ${toRevision} accepted` };
@@ -85,7 +89,8 @@ function clusterMutate(world: SandboxWorld): ClusterMutatePort {
     async scale(ref, replicas, expected, opts) {
       const d = findDeployment(world, ref);
       if (d.replicas !== expected)
-        throw new PreconditionFailed(`replicas changed from ${expected} to ${d.replicas} since the preview`);
+        throw new PreconditionFailed(`Expected replicas to be ${expected}, was ${d.replicas}`);
+      if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`invalid replica count ${replicas}`);
       if (opts?.dryRun) return { detail: `dry run: scale to ${replicas} accepted` };
       world.recordMutation('scale', workloadKey(ref), `${expected} → ${replicas}`);
       d.scale(replicas, world.now());
@@ -95,6 +100,7 @@ function clusterMutate(world: SandboxWorld): ClusterMutatePort {
     async restart(ref, expectedRV, opts) {
       const d = findDeployment(world, ref);
       guard(d, expectedRV);
+      if (d.paused) throw new Error(`can't restart paused deployment (run rollout resume first)`);
       if (opts?.dryRun) return { detail: 'dry run: restart accepted' };
       world.recordMutation('restart', workloadKey(ref), 'rollout restart');
       d.restart(world.now());
@@ -104,6 +110,8 @@ function clusterMutate(world: SandboxWorld): ClusterMutatePort {
     async setPaused(ref, paused, expectedRV, opts) {
       const d = findDeployment(world, ref);
       guard(d, expectedRV);
+      if (d.paused === paused)
+        throw new Error(`deployment.apps/${d.name} ${paused ? 'is already paused' : 'is not paused'}`);
       if (opts?.dryRun) return { detail: `dry run: ${paused ? 'pause' : 'resume'} accepted` };
       world.recordMutation(paused ? 'pause' : 'resume', workloadKey(ref), '');
       d.setPaused(paused, world.now());

@@ -51,6 +51,10 @@ export class SimDeployment {
   lastProgressAt = 0;
   deadlineExceeded = false;
   restartedAt: number | null = null;
+  /** Since when spec.replicas sits outside the HPA's bounds (the HPA clamps it on its next sync). */
+  private hpaOutsideSince: number | null = null;
+  /** How long the simulated HPA takes to notice a manual scale outside its bounds. */
+  readonly hpaSyncMs = 15_000;
   readonly readyDelayMs: number;
   readonly progressDeadlineMs: number;
   readonly hpa?: { min: number; max: number };
@@ -222,6 +226,26 @@ export class SimDeployment {
           changed = true;
         }
       }
+    }
+    if (this.hpa) {
+      const clamped = Math.min(this.hpa.max, Math.max(this.hpa.min, this.replicas));
+      if (clamped !== this.replicas) {
+        this.hpaOutsideSince ??= now;
+        if (now - this.hpaOutsideSince >= this.hpaSyncMs) {
+          // As the HPA controller: desired replicas are clamped to [min, max], whatever was set by hand.
+          this.event(
+            now,
+            'Normal',
+            'SuccessfulRescale',
+            `New size: ${clamped}; reason: ${this.replicas > clamped ? 'Current number of replicas above Spec.MaxReplicas' : 'Current number of replicas below Spec.MinReplicas'}`,
+          );
+          this.replicas = clamped;
+          this.generation++;
+          this.lastProgressAt = now;
+          this.hpaOutsideSince = null;
+          changed = true;
+        }
+      } else this.hpaOutsideSince = null;
     }
     if (this.paused) return this.finish(changed);
     const cur = this.current;

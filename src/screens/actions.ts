@@ -11,6 +11,17 @@ export interface ActionDef {
   description: string;
   /** Why this action does not apply to the service (null when it does). */
   applies: (s: AppState, service: string) => string | null;
+  /** A toggle (pause/resume) picks its procedure from the current state. */
+  kindFor?: (s: AppState, service: string) => string;
+}
+
+/** The Deployment an action needs, or why there is none; RBAC denials (SelfSubjectAccessReview) included. */
+function deploymentAction(s: AppState, name: string, action: string): string | null {
+  const svc = s.services.find((x) => x.name === name);
+  if (!svc?.kubernetes) return `${name} has no Kubernetes deployment`;
+  const w = s.workloads[name];
+  if (!w) return `no rollout data for ${name} yet`;
+  return w.denied?.[action] ?? null;
 }
 
 export const SERVICE_ACTIONS: ActionDef[] = [
@@ -25,8 +36,35 @@ export const SERVICE_ACTIONS: ActionDef[] = [
       const w = s.workloads[name];
       if (!w) return `no rollout data for ${name} yet`;
       if (w.history.length < 2) return `${name} has no earlier revision`;
-      return null;
+      if (w.paused) return `${name} is paused: resume it first (p)`;
+      return w.denied?.rollback ?? null;
     },
+  },
+  {
+    keys: ['s'],
+    kind: 'scale',
+    label: 'scale',
+    description:
+      'Scale the deployment (scale subresource; shows HPA bounds; preview, confirm, follow, verify, audit)',
+    applies: (s, name) => deploymentAction(s, name, 'scale'),
+  },
+  {
+    keys: ['R'],
+    kind: 'restart',
+    label: 'restart',
+    description:
+      'Rolling restart of every pod, like kubectl rollout restart (preview, confirm, follow, verify, audit)',
+    applies: (s, name) =>
+      deploymentAction(s, name, 'restart') ??
+      (s.workloads[name]?.paused ? `${name} is paused: resume it first (p)` : null),
+  },
+  {
+    keys: ['p'],
+    kind: 'pause',
+    label: 'pause/resume',
+    description: 'Pause the rollout, or resume a paused one (kubectl rollout pause|resume)',
+    applies: (s, name) => deploymentAction(s, name, s.workloads[name]?.paused ? 'resume' : 'pause'),
+    kindFor: (s, name) => (s.workloads[name]?.paused ? 'resume' : 'pause'),
   },
 ];
 
@@ -49,7 +87,7 @@ export function actionBindings(app: AppServices, s: AppState, service: string | 
           flash(app.store, `${a.label} disabled: ${reason}`, 'warning');
           return;
         }
-        app.procedures.start(a.kind, service!);
+        app.procedures.start(a.kindFor?.(s, service!) ?? a.kind, service!);
       },
     };
   });
