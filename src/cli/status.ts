@@ -40,7 +40,19 @@ export interface ServiceStatusJson {
       error: string | null;
     }[];
   } | null;
-  certs: { name: string; source: string; notAfter: string; daysLeft: number; level: string }[];
+  /** Soonest expiry first; unreadable entries (error set, notAfter/daysLeft null, level "unknown") first of all. */
+  certs: {
+    name: string;
+    source: string;
+    notAfter: string | null;
+    daysLeft: number | null;
+    level: string;
+    subject: string;
+    issuer: string;
+    chainPosition: number | null;
+    problems: string[];
+    error: string | null;
+  }[];
   containers: { name: string; state: string; health: string; image: string }[];
   alerts: { name: string; state: string; severity: string; summary: string; runbookUrl: string | null }[];
 }
@@ -101,13 +113,18 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
       : null,
     certs: (facts.certs ?? [])
       .slice()
-      .sort((a, b) => a.notAfter - b.notAfter)
+      .sort((a, b) => (a.error ? 0 : 1) - (b.error ? 0 : 1) || a.notAfter - b.notAfter)
       .map((c) => ({
         name: c.name,
         source: c.source,
-        notAfter: new Date(c.notAfter).toISOString(),
-        daysLeft: c.daysLeft,
+        notAfter: c.error ? null : new Date(c.notAfter).toISOString(),
+        daysLeft: c.error ? null : c.daysLeft,
         level: c.level,
+        subject: c.subject,
+        issuer: c.issuer,
+        chainPosition: c.chainPosition ?? null,
+        problems: c.problems,
+        error: c.error ?? null,
       })),
     containers: (facts.containers ?? []).map((c) => ({
       name: c.name,
@@ -154,7 +171,7 @@ export function statusText(s: AppState): string {
   const lines = [`oncall status · ${s.mode} · context ${s.contextName} · ${new Date(s.now).toISOString()}`];
   for (const r of selectServiceRows(s)) {
     const w = r.facts.workload;
-    const cert = nearestCert(r.facts.certs);
+    const cert = nearestCert(r.facts.certs?.filter((c) => !c.error));
     const parts = [
       LEVEL_TEXT[r.summary.state].padEnd(5),
       r.name.padEnd(16),

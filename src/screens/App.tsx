@@ -10,7 +10,9 @@ import { Service } from './Service.js';
 import { Procedure } from './Procedure.js';
 import { Audit } from './Audit.js';
 import { Help } from './Help.js';
+import { Certificates } from './Certificates.js';
 import { currentBindings } from './registry.js';
+import { auditBanner } from '../audit/banner.js';
 
 export const MIN_COLUMNS = 80;
 export const MIN_ROWS = 24;
@@ -34,6 +36,7 @@ export function App() {
   const screen = useAppState((s) => s.ui.stack[s.ui.stack.length - 1] ?? 'overview');
   const helpFor = useAppState((s) => s.ui.helpFor);
   const hasProcedure = useAppState((s) => s.procedure !== null);
+  const bannerLines = useAppState((s) => (auditBanner(s) ? 1 : 0));
 
   useInput((input, key) => {
     const s = app.store.getState();
@@ -61,6 +64,15 @@ export function App() {
           return machine.type(input);
         }
       }
+    } else if (s.auditView.filterEditing) {
+      const av = s.auditView;
+      const set = (patch: Partial<typeof av>) => app.store.setState({ auditView: { ...av, ...patch } });
+      if (name === 'enter') return set({ filterEditing: false });
+      if (name === 'esc') return set({ filterEditing: false, filter: '', offset: 0 });
+      if (name === 'backspace') return set({ filter: av.filter.slice(0, -1), offset: 0 });
+      if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f\u007f]/.test(input))
+        return set({ filter: (av.filter + input).slice(0, 64), offset: 0 });
+      return;
     } else if (s.ui.filterEditing) {
       if (name === 'enter') return updateUi(app.store, { filterEditing: false });
       if (name === 'esc') return updateUi(app.store, { filterEditing: false, filter: '', overviewIndex: 0 });
@@ -92,11 +104,12 @@ export function App() {
     );
   }
   const width = Math.min(columns, 160);
-  const bodyHeight = rows - 5;
+  const bodyHeight = rows - 5 - bannerLines;
   let body: React.ReactNode;
   if (hasProcedure) body = <Procedure width={width} />;
   else if (screen === 'service') body = <Service height={bodyHeight} width={width} />;
   else if (screen === 'audit') body = <Audit height={bodyHeight} width={width} />;
+  else if (screen === 'certs') body = <Certificates height={bodyHeight} width={width} />;
   else if (screen === 'help') body = <Help screen={helpFor} height={bodyHeight} width={width} />;
   else body = <Overview height={bodyHeight} width={width} />;
   return (

@@ -5,17 +5,20 @@ import type { KeyBinding } from '../hooks/bindings.js';
 import { filterRows, selectServiceRows, type ServiceRow } from '../state/selectors.js';
 import { updateUi, type AppState } from '../state/store.js';
 import { Table, type Column } from '../components/Table.js';
-import {
-  LEVEL_COLOR,
-  LEVEL_TEXT,
-  budgetCell,
-  burnCell,
-  certCell,
-  rolloutCell,
-  sliCell,
-} from '../components/format.js';
+import { LEVEL_COLOR, LEVEL_TEXT, budgetCell, burnCell, rolloutCell, sliCell } from '../components/format.js';
 import { actionBindings } from './actions.js';
 import { globalBindings, pushScreen } from './common.js';
+import { openCertificates } from './Certificates.js';
+import type { CertView } from '../domain/model.js';
+
+/** Nearest expiry among readable certificates; "ERR" when none could be read. */
+export function overviewCertCell(certs: CertView[] | undefined): string {
+  if (!certs?.length) return '–';
+  const readable = certs.filter((c) => !c.error);
+  if (readable.length === 0) return 'ERR';
+  const c = readable.reduce((a, b) => (b.notAfter < a.notAfter ? b : a));
+  return c.daysLeft < 0 ? 'EXP' : `${c.daysLeft}d`;
+}
 
 export const overviewColumns: Column<ServiceRow>[] = [
   { title: 'SERVICE', width: 14, cell: (r) => r.name },
@@ -30,7 +33,7 @@ export const overviewColumns: Column<ServiceRow>[] = [
   { title: 'BURN1h', width: 6, align: 'right', cell: (r) => burnCell(r.facts.slo?.burnRate1h) },
   { title: 'BURN6h', width: 6, align: 'right', cell: (r) => burnCell(r.facts.slo?.burnRate6h) },
   { title: 'BUDGET', width: 6, align: 'right', cell: (r) => budgetCell(r.facts.slo) },
-  { title: 'CERT', width: 4, align: 'right', cell: (r) => certCell(r.facts.certs) },
+  { title: 'CERT', width: 4, align: 'right', cell: (r) => overviewCertCell(r.facts.certs) },
   {
     title: 'ALRT',
     width: 4,
@@ -107,6 +110,14 @@ export function overviewBindings(app: AppServices, s: AppState): KeyBinding[] {
       disabledReason: null,
       footer: true,
       run: () => updateUi(app.store, { filterEditing: true }),
+    },
+    {
+      keys: ['c'],
+      label: 'certs',
+      description: 'List every certificate, soonest expiry first (source, chain problems, runbook)',
+      disabledReason: null,
+      footer: true,
+      run: () => openCertificates(app),
     },
     ...actionBindings(app, s, selected),
     ...globalBindings(app, { back: false }),

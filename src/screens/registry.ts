@@ -6,6 +6,7 @@ import { overviewBindings } from './Overview.js';
 import { serviceBindings } from './Service.js';
 import { procedureBindings } from './Procedure.js';
 import { auditBindings } from './Audit.js';
+import { certsBindings } from './Certificates.js';
 import { globalBindings } from './common.js';
 
 /** The bindings of a screen (Help shows the screen it was opened from). */
@@ -17,8 +18,9 @@ export function bindingsFor(app: AppServices, s: AppState, screen: ScreenName): 
       return serviceBindings(app, s);
     case 'audit':
       return auditBindings(app, s);
-    case 'help':
     case 'certs':
+      return certsBindings(app, s);
+    case 'help':
       return globalBindings(app, { back: true }).filter((b) => b.label !== 'help');
   }
 }
