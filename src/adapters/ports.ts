@@ -195,7 +195,12 @@ export interface ContainerDetails {
   hasHealthcheck: boolean;
   /** Human lines naming what a recreate carries over unchanged (env keys, mounts, restart policy, ...). */
   carried: string[];
+  /** When the last health probe finished (ms), to tell a fresh result from one before a restart. */
+  lastProbeAt?: number;
 }
+
+/** Name suffix of an original container kept (stopped) by a recreate until its replacement is verified. */
+export const KEPT_CONTAINER_SUFFIX = '_oncall-kept';
 
 /** Label a deploy pipeline may set on a container: the image it replaced (a rollback hint). */
 export const PREVIOUS_IMAGE_LABEL = 'oncall.previous-image';

@@ -14,7 +14,7 @@ import type {
   SloWindowRatios,
   WorkloadRef,
 } from '../adapters/ports.js';
-import { PreconditionFailed, workloadKey } from '../adapters/ports.js';
+import { KEPT_CONTAINER_SUFFIX, PreconditionFailed, workloadKey } from '../adapters/ports.js';
 import type { AlertView, CertView, HealthCheckResult } from '../domain/model.js';
 import { BURN_WINDOWS, burnRate, parseDuration } from '../domain/slo.js';
 import { certLevel, daysLeft } from '../domain/certs.js';
@@ -194,6 +194,7 @@ function metrics(world: SandboxWorld): MetricsReadPort {
 function containersRead(world: SandboxWorld): ContainerReadPort {
   const matching = (sel: { service: string; name?: string; label?: string }) =>
     world.containers.filter((c) => {
+      if (c.name.endsWith(KEPT_CONTAINER_SUFFIX)) return false;
       if (sel.name) return c.name === sel.name;
       if (sel.label) {
         const [k, v] = sel.label.split('=') as [string, string];
@@ -225,6 +226,28 @@ function containersRead(world: SandboxWorld): ContainerReadPort {
         .reverse();
     },
     async close() {},
+    async inspect(id) {
+      const c = world.containers.find((x) => x.id === id);
+      if (!c) throw new Error(`no such container: ${id}`);
+      const now = world.now();
+      return {
+        view: world.containerView(c, now),
+        labels: { ...c.labels },
+        hasHealthcheck: true,
+        carried: [
+          `env APP_ENV,LOG_LEVEL (values hidden) · mounts /var/lib/${c.service} · labels ${Object.keys(c.labels).join(',') || '–'}`,
+          'restart unless-stopped · network bridge · ports 8080/tcp · health curl -fsS http://127.0.0.1:8080/healthz',
+        ],
+        lastProbeAt: c.healthyAt <= now ? Math.max(c.healthyAt, c.startedAt) : undefined,
+      };
+    },
+    async imageExists(image) {
+      return world.localImages.has(image);
+    },
+    async kept(name) {
+      const c = world.containers.find((x) => x.name === `${name}${KEPT_CONTAINER_SUFFIX}`);
+      return c ? world.containerView(c, world.now()) : null;
+    },
   };
 }
 
@@ -234,15 +257,21 @@ function containersMutate(world: SandboxWorld): ContainerMutatePort {
     if (!c) throw new Error(`no such container: ${id}`);
     return c;
   };
+  const keptOf = (name: string) => world.containers.find((x) => x.name === `${name}${KEPT_CONTAINER_SUFFIX}`);
   return {
-    async recreateWithImage(id, image) {
+    async recreateWithImage(id, image, opts) {
       const c = find(id);
+      if (opts?.expectedImage && c.image !== opts.expectedImage)
+        throw new PreconditionFailed(`container ${c.name} now runs ${c.image}, not ${opts.expectedImage}`);
       if (!world.localImages.has(image))
         throw new Error(`image ${image} is not present locally (oncall never pulls silently)`);
       world.recordMutation('recreate', c.name, `${c.image} → ${image}`);
       const now = world.now();
-      c.state = 'exited';
+      const keep = opts?.keepOriginal !== false;
+      const old = keptOf(c.name);
+      if (keep && old) world.containers.splice(world.containers.indexOf(old), 1);
       world.containers.splice(world.containers.indexOf(c), 1);
+      if (keep) world.containers.push({ ...c, state: 'exited', name: `${c.name}${KEPT_CONTAINER_SUFFIX}` });
       const fresh = {
         ...c,
         id: world.newId(),
@@ -255,10 +284,27 @@ function containersMutate(world: SandboxWorld): ContainerMutatePort {
       };
       world.containers.push(fresh);
       world.advance(0);
-      return { containerId: fresh.id, detail: `container ${c.name} recreated from ${image}` };
+      return {
+        containerId: fresh.id,
+        keptName: keep ? `${c.name}${KEPT_CONTAINER_SUFFIX}` : undefined,
+        detail: `container ${c.name} recreated from ${image}${keep ? `; original kept stopped as ${c.name}${KEPT_CONTAINER_SUFFIX}` : ''}`,
+      };
     },
-    async restart(id) {
+    async restoreOriginal(name) {
+      const k = keptOf(name);
+      if (!k) throw new Error(`no kept original for ${name}`);
+      world.recordMutation('restore', name, k.image);
+      const cur = world.containers.find((x) => x.name === name);
+      if (cur) world.containers.splice(world.containers.indexOf(cur), 1);
+      const now = world.now();
+      Object.assign(k, { name, state: 'running', startedAt: now, healthyAt: now + 3000, unhealthy: false });
+      world.advance(0);
+      return { containerId: k.id, detail: `original container ${name} restored on ${k.image}` };
+    },
+    async restart(id, opts) {
       const c = find(id);
+      if (opts?.expectedImage && c.image !== opts.expectedImage)
+        throw new PreconditionFailed(`container ${c.name} now runs ${c.image}, not ${opts.expectedImage}`);
       world.recordMutation('restart-container', c.name, '');
       c.restartCount++;
       c.startedAt = world.now();

@@ -7,6 +7,7 @@
  * 1.0 image), so whatever equals the old image's default is left out and the new image supplies its own.
  */
 import type { ContainerView } from '../../domain/model.js';
+import { KEPT_CONTAINER_SUFFIX } from '../ports.js';
 
 export interface HealthLogEntry {
   ExitCode?: number;
@@ -88,7 +89,7 @@ export interface ImageInspect {
 }
 
 /** Name suffix of an original container kept (stopped) while its replacement is verified. */
-export const KEPT_SUFFIX = '_oncall-kept';
+export const KEPT_SUFFIX = KEPT_CONTAINER_SUFFIX;
 
 export function keptName(name: string): string {
   return `${name}${KEPT_SUFFIX}`;
@@ -114,6 +115,12 @@ function lastProbeOutput(log: HealthLogEntry[] | null | undefined): string | und
   if (!last) return undefined;
   const out = (last.Output ?? '').trim();
   return out ? `exit ${last.ExitCode ?? '?'}: ${out}` : `exit ${last.ExitCode ?? '?'}`;
+}
+
+/** When the last health probe finished (ms since epoch). */
+export function lastProbeAt(i: ContainerInspect): number | undefined {
+  const log = (i.State.Health ?? i.State.Healthcheck)?.Log;
+  return parseTime(log && log.length ? log[log.length - 1]!.End : undefined);
 }
 
 export function hasHealthcheck(cfg: InspectConfig | null | undefined): boolean {
@@ -289,22 +296,21 @@ export function carriedSummary(i: ContainerInspect, oldImage: ImageInspect | nul
   const mounts = (i.Mounts ?? []).map((m) => `${m.Destination}${m.RW === false ? ':ro' : ''}`);
   const rp = hc.RestartPolicy;
   const ports = Object.keys((hc.PortBindings as Record<string, unknown>) ?? {});
-  const lines = [
-    `env      ${envKeys.length ? envKeys.join(', ') : '–'} (values not shown)`,
-    `mounts   ${mounts.length ? mounts.join(', ') : '–'}`,
-    `labels   ${labels.length ? labels.join(', ') : '–'}`,
-    `restart  ${rp?.Name || 'no'}${rp?.MaximumRetryCount ? `:${rp.MaximumRetryCount}` : ''} · network ${hc.NetworkMode || 'default'}${ports.length ? ` · ports ${ports.join(', ')}` : ''}`,
-  ];
   const cmd = body.Cmd as string[] | undefined;
-  if (cmd || body.User)
-    lines.push(
-      `command  ${cmd ? JSON.stringify(cmd).slice(0, 60) : '(image default)'}${body.User ? ` · user ${String(body.User)}` : ''}`,
-    );
   const hcheck = i.Config.Healthcheck;
-  lines.push(
-    `health   ${hasHealthcheck(i.Config) ? (hcheck?.Test ?? []).slice(1).join(' ').slice(0, 60) : 'no health check'}`,
-  );
-  return lines;
+  return [
+    `env ${envKeys.length ? envKeys.join(',') : '–'} (values hidden) · mounts ${mounts.length ? mounts.join(',') : '–'} · labels ${labels.length ? labels.join(',') : '–'}`,
+    [
+      `restart ${rp?.Name || 'no'}${rp?.MaximumRetryCount ? `:${rp.MaximumRetryCount}` : ''}`,
+      `network ${hc.NetworkMode || 'default'}`,
+      ports.length ? `ports ${ports.join(',')}` : '',
+      cmd ? `cmd ${JSON.stringify(cmd).slice(0, 40)}` : '',
+      body.User ? `user ${String(body.User)}` : '',
+      `health ${hasHealthcheck(i.Config) ? (hcheck?.Test ?? []).slice(1).join(' ').slice(0, 40) : 'none'}`,
+    ]
+      .filter(Boolean)
+      .join(' · '),
+  ];
 }
 
 /** Compare tags: numeric-aware, so 1.10 sorts above 1.9. */

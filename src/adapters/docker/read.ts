@@ -15,6 +15,7 @@ import {
   imageDigestOf,
   isKeptName,
   keptName,
+  lastProbeAt,
   repository,
   toContainerView,
   type ContainerInspect,
@@ -157,6 +158,7 @@ export class DockerReadPort implements ContainerReadPort {
       labels: { ...(i.Config.Labels ?? {}) },
       hasHealthcheck: hasHealthcheck(i.Config),
       carried: carriedSummary(i, img),
+      lastProbeAt: lastProbeAt(i),
     };
   }
 

@@ -1,0 +1,417 @@
+/**
+ * Container procedures (Docker/Podman): roll back to an earlier image tag, and restore the original.
+ *
+ * Rollback recreates the container from its own inspected configuration with only the image changed. The
+ * previous tag comes from the audit history, the container's `oncall.previous-image` label, or the
+ * operator's choice among local tags of the same repository; an image that is not present locally is an
+ * error before confirming (oncall never pulls). The original container is kept stopped (renamed
+ * NAME_oncall-kept); after starting, the health check (and container.healthUrl) must pass before the
+ * procedure is done. If it does not, `u` restores the original (another audited procedure).
+ */
+import type { ContainerDetails, ContainerReadPort, ContainerSelector } from '../adapters/ports.js';
+import { KEPT_CONTAINER_SUFFIX, PREVIOUS_IMAGE_LABEL } from '../adapters/ports.js';
+import type { ServiceConfig } from '../config/schema.js';
+import type { ContainerView } from '../domain/model.js';
+import type { AuditRecord } from '../audit/record.js';
+import type { ProcedureContext } from './context.js';
+import { isProduction, serviceConfig } from './context.js';
+import type { ProcedureSpec } from './machine.js';
+import type { VerifyCheck } from './view.js';
+import { waitForState } from './wait.js';
+
+export const RESTORE_HINT = 'press u on the service screen to restore it';
+
+export function containerSelector(svc: ServiceConfig): ContainerSelector {
+  if (!svc.container) throw new Error(`${svc.name} does not run as a container`);
+  return { service: svc.name, name: svc.container.name, label: svc.container.label };
+}
+
+export function containerPort(ctx: ProcedureContext): ContainerReadPort {
+  const port = ctx.ports.containers;
+  if (!port) throw new Error('no container connection (Docker/Podman) is loaded');
+  return port;
+}
+
+/** The one container a procedure acts on, read fresh (not from the store). */
+export async function theContainer(
+  ctx: ProcedureContext,
+  svc: ServiceConfig,
+): Promise<{ view: ContainerView; details: ContainerDetails | null }> {
+  const port = containerPort(ctx);
+  const sel = containerSelector(svc);
+  const list = await port.list(sel);
+  const where = sel.name ? `named ${sel.name}` : `labelled ${sel.label}`;
+  if (list.length === 0) throw new Error(`no container ${where} exists`);
+  if (list.length > 1)
+    throw new Error(
+      `${list.length} containers are ${where} (${list.map((c) => c.name).join(', ')}); act on one service per container`,
+    );
+  const view = list[0]!;
+  const details = port.inspect ? await port.inspect(view.id) : null;
+  return { view, details };
+}
+
+export function repositoryOf(ref: string): string {
+  const noDigest = ref.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+function tagOf(ref: string): string {
+  const noDigest = ref.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(colon + 1) : 'latest';
+}
+
+const byVersionDesc = (a: string, b: string) => tagOf(b).localeCompare(tagOf(a), 'en', { numeric: true });
+
+/** The image the container ran before `current`, according to the audit trail (most recent first). */
+export function previousFromAudit(records: AuditRecord[], service: string, current: string): string | null {
+  const sorted = records
+    .filter(
+      (r) =>
+        r.service === service &&
+        (r.procedure === 'container-rollback' || r.procedure === 'container-restore') &&
+        r.step === 'started',
+    )
+    .sort((a, b) => b.seq - a.seq);
+  for (const r of sorted) {
+    const executed = records.some(
+      (x) => x.operationId === r.id && x.step === 'executed' && x.service === service,
+    );
+    if (executed && r.to === current && r.from && r.from !== current) return r.from;
+  }
+  return null;
+}
+
+export interface ContainerRollbackPlan {
+  containerId: string;
+  name: string;
+  fromImage: string;
+  target: string;
+  candidates: { image: string; hint: string }[];
+  carried: string[];
+  notes: string[];
+  hasHealthcheck: boolean;
+}
+
+async function planContainerRollback(
+  ctx: ProcedureContext,
+  svc: ServiceConfig,
+): Promise<ContainerRollbackPlan> {
+  const port = containerPort(ctx);
+  const { view, details } = await theContainer(ctx, svc);
+  const current = view.image;
+  const local = (await port.localTags(current)).filter((t) => t !== current);
+  const notes: string[] = [];
+  const hints: { image: string; hint: string }[] = [];
+  const consider = async (image: string | null | undefined, hint: string) => {
+    if (!image || image === current || hints.some((h) => h.image === image)) return;
+    const present = local.includes(image) || (port.imageExists ? await port.imageExists(image) : false);
+    if (present) hints.push({ image, hint });
+    else notes.push(`${hint} names ${image}, which is not present locally (oncall never pulls)`);
+  };
+  await consider(previousFromAudit(ctx.store.getState().audit, svc.name, current), 'previous per audit');
+  await consider(details?.labels[PREVIOUS_IMAGE_LABEL], `label ${PREVIOUS_IMAGE_LABEL}`);
+  const others = local
+    .filter((t) => !hints.some((h) => h.image === t))
+    .sort(byVersionDesc)
+    .map((image) => ({ image, hint: 'local tag' }));
+  const candidates = [...hints, ...others];
+  if (candidates.length === 0)
+    throw new Error(
+      `no other local tag of ${repositoryOf(current)} to roll back to${notes.length ? `: ${notes.join('; ')}` : ''}`,
+    );
+  // Without a hint: the highest tag below the current one, like "the previous version".
+  const lower = others.find((o) => byVersionDesc(current, o.image) > 0 && o.image !== current);
+  const target = hints[0]?.image ?? lower?.image ?? candidates[0]!.image;
+  return {
+    containerId: view.id,
+    name: view.name,
+    fromImage: current,
+    target,
+    candidates,
+    carried: details?.carried ?? [],
+    notes,
+    hasHealthcheck: details?.hasHealthcheck ?? view.health !== 'none',
+  };
+}
+
+/** Probe container.healthUrl with the health port when loaded, else a plain GET. */
+async function probeHealthUrl(ctx: ProcedureContext, service: string, url: string): Promise<VerifyCheck> {
+  if (ctx.ports.health) {
+    const [r] = await ctx.ports.health.probe(service, [
+      { url, name: 'container.healthUrl', timeout: '3s', followRedirects: false },
+    ]);
+    return {
+      name: 'health URL',
+      ok: r?.state === 'ok',
+      detail: r ? `${url} ${r.statusCode ?? ''} ${r.error ?? r.state}`.replace(/\s+/g, ' ') : 'no result',
+    };
+  }
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
+    await res.body?.cancel();
+    return {
+      name: 'health URL',
+      ok: res.status >= 200 && res.status < 300,
+      detail: `${url} HTTP ${res.status}`,
+    };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return { name: 'health URL', ok: false, detail: `${url} ${cause ?? (err as Error).message}` };
+  }
+}
+
+/**
+ * Wait (on the store, fed by the events stream) until the container `id` runs and its health check has a
+ * result. Throws when it exits, turns unhealthy, or is removed by someone else.
+ */
+export async function followContainer(
+  ctx: ProcedureContext,
+  service: string,
+  id: () => string | null,
+  opts: {
+    hasHealthcheck: boolean;
+    report: (p: { done: number; total: number; message: string }) => void;
+    isCancelled: () => boolean;
+    failSuffix: string;
+    timeoutMs?: number;
+  },
+): Promise<void> {
+  let seen = false;
+  let last = '';
+  await waitForState(
+    ctx.store,
+    (s) => {
+      const want = id();
+      const c = want ? s.containers[service]?.find((x) => x.id === want) : undefined;
+      if (!c) {
+        if (seen)
+          throw new Error(
+            `container ${want?.slice(0, 12)} was removed by someone else while being verified${opts.failSuffix}`,
+          );
+        return undefined;
+      }
+      seen = true;
+      const message = `${c.name} ${c.state} · health ${c.health}${c.healthOutput ? ` (${c.healthOutput})` : ''}`;
+      const done = c.state === 'running' && (!opts.hasHealthcheck || c.health === 'healthy') ? 1 : 0;
+      if (message !== last) {
+        last = message;
+        opts.report({ done, total: 1, message });
+      }
+      if (c.state === 'exited' || c.state === 'dead')
+        throw new Error(`container ${c.name} ${c.state} (exit code ${c.exitCode})${opts.failSuffix}`);
+      if (c.health === 'unhealthy')
+        throw new Error(
+          `container ${c.name} is unhealthy: ${c.healthOutput ?? 'health check failed'}${opts.failSuffix}`,
+        );
+      return c.state === 'running' && (!opts.hasHealthcheck || c.health !== 'starting') ? true : undefined;
+    },
+    {
+      now: ctx.now,
+      timeoutMs: opts.timeoutMs ?? ctx.rolloutTimeoutMs ?? 180_000,
+      what: `the container of ${service} to pass its health check`,
+      isCancelled: opts.isCancelled,
+    },
+  ).catch((err: Error) => {
+    if (err.message.startsWith('timed out')) throw new Error(`${err.message}${opts.failSuffix}`);
+    throw err;
+  });
+}
+
+/** One verification attempt: the container (read fresh) runs the expected image and is healthy after starting. */
+export async function verifyContainer(
+  ctx: ProcedureContext,
+  svc: ServiceConfig,
+  id: string | null,
+  expectedImage: string,
+  hasHealthcheck: boolean,
+): Promise<VerifyCheck[]> {
+  const port = containerPort(ctx);
+  const checks: VerifyCheck[] = [];
+  if (!id) return [{ name: 'container running', ok: false, detail: 'no container was created' }];
+  let d: ContainerDetails | null = null;
+  let view: ContainerView | undefined;
+  try {
+    if (port.inspect) {
+      d = await port.inspect(id);
+      view = d.view;
+    } else view = (await port.list(containerSelector(svc))).find((c) => c.id === id);
+  } catch (err) {
+    return [{ name: 'container running', ok: false, detail: (err as Error).message }];
+  }
+  if (!view)
+    return [{ name: 'container running', ok: false, detail: `container ${id.slice(0, 12)} is gone` }];
+  checks.push({
+    name: 'container running',
+    ok: view.state === 'running' && view.image === expectedImage,
+    detail: `${view.name} ${view.state} on ${view.image}`,
+  });
+  if (hasHealthcheck) {
+    const fresh =
+      d?.lastProbeAt === undefined || view.startedAt === undefined || d.lastProbeAt >= view.startedAt - 1000;
+    checks.push({
+      name: 'health check',
+      ok: view.health === 'healthy' && fresh,
+      detail: `${view.health}${fresh ? '' : ' (last probe before the start)'}${view.healthOutput ? ` · ${view.healthOutput}` : ''}`,
+    });
+  }
+  if (svc.container?.healthUrl) checks.push(await probeHealthUrl(ctx, svc.name, svc.container.healthUrl));
+  return checks;
+}
+
+export async function containerRollbackSpec(
+  ctx: ProcedureContext,
+  service: string,
+): Promise<ProcedureSpec<ContainerRollbackPlan>> {
+  const svc = serviceConfig(ctx, service);
+  containerSelector(svc);
+  const initialPlan = await planContainerRollback(ctx, svc);
+  let lastPlan = initialPlan;
+  let newId: string | null = null;
+  let kept: string | null = null;
+  const keptSuffix = () =>
+    kept ? `; the original container is kept stopped as ${kept}: ${RESTORE_HINT}` : '';
+  return {
+    kind: 'container-rollback',
+    title: `Roll back container ${initialPlan.name}`,
+    service,
+    target: `container/${initialPlan.name}`,
+    context: 'docker',
+    production: isProduction(ctx, svc),
+    initialPlan,
+    choice: {
+      prompt: 'Roll back to which local image?',
+      options: (plan) =>
+        plan.candidates.map((c) => ({ label: `${c.image}  (${c.hint})`.slice(0, 70), value: c.image })),
+      initial: (plan) => plan.target,
+      apply: (plan, value) => {
+        if (!plan.candidates.some((c) => c.image === value)) throw new Error(`${value} is not a local tag`);
+        return { ...plan, target: value };
+      },
+    },
+    preview: (p) => [
+      `container ${p.name} (${p.containerId.slice(0, 12)}), recreated with only the image changed`,
+      `image    ${p.fromImage}`,
+      `      →  ${p.target} (local; never pulled)`,
+      ...p.carried.map((l, i) => `${i === 0 ? 'keeps   ' : '        '} ${l}`),
+      `then     original kept stopped as ${p.name}${KEPT_CONTAINER_SUFFIX} (u restores it); verify ${p.hasHealthcheck ? 'health check' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
+      ...p.notes.map((n) => `note     ${n}`),
+    ],
+    from: (p) => p.fromImage,
+    to: (p) => p.target,
+    async replan() {
+      try {
+        const fresh = await planContainerRollback(ctx, svc);
+        lastPlan = {
+          ...fresh,
+          target: fresh.candidates.some((c) => c.image === lastPlan.target) ? lastPlan.target : fresh.target,
+        };
+      } catch (err) {
+        lastPlan = { ...lastPlan, notes: [...lastPlan.notes, (err as Error).message] };
+      }
+      return lastPlan;
+    },
+    async execute(ports, p) {
+      lastPlan = p;
+      if (!ports.containers) throw new Error('no container connection for mutations');
+      const r = await ports.containers.recreateWithImage(p.containerId, p.target, {
+        expectedImage: p.fromImage,
+        keepOriginal: true,
+      });
+      newId = r.containerId;
+      kept = r.keptName ?? null;
+      return r.detail;
+    },
+    async follow(p, report, isCancelled) {
+      await followContainer(ctx, service, () => newId, {
+        hasHealthcheck: p.hasHealthcheck,
+        report,
+        isCancelled,
+        failSuffix: keptSuffix(),
+      });
+    },
+    verify: (p) => verifyContainer(ctx, svc, newId, p.target, p.hasHealthcheck),
+  };
+}
+
+export interface ContainerRestorePlan {
+  name: string;
+  keptId: string;
+  keptImage: string;
+  current: ContainerView | null;
+  hasHealthcheck: boolean;
+}
+
+/** The name of the container a service's last container rollback acted on (label-matched services). */
+function lastRolledBackName(ctx: ProcedureContext, service: string): string | null {
+  const r = ctx.store
+    .getState()
+    .audit.filter((x) => x.service === service && x.procedure === 'container-rollback')
+    .sort((a, b) => b.seq - a.seq)[0];
+  return r?.target.startsWith('container/') ? r.target.slice('container/'.length) : null;
+}
+
+export async function containerRestoreSpec(
+  ctx: ProcedureContext,
+  service: string,
+): Promise<ProcedureSpec<ContainerRestorePlan>> {
+  const svc = serviceConfig(ctx, service);
+  const sel = containerSelector(svc);
+  const port = containerPort(ctx);
+  if (!port.kept) throw new Error('this container connection cannot find kept originals');
+  const current = (await port.list(sel))[0] ?? null;
+  const name = sel.name ?? current?.name ?? lastRolledBackName(ctx, service);
+  if (!name) throw new Error(`no container of ${service} to restore`);
+  const keptView = await port.kept(name);
+  if (!keptView)
+    throw new Error(`no original of ${name} is kept (${name}${KEPT_CONTAINER_SUFFIX} does not exist)`);
+  const details = port.inspect ? await port.inspect(keptView.id) : null;
+  let restoredId: string | null = null;
+  const initialPlan: ContainerRestorePlan = {
+    name,
+    keptId: keptView.id,
+    keptImage: keptView.image,
+    current,
+    hasHealthcheck: details?.hasHealthcheck ?? keptView.health !== 'none',
+  };
+  return {
+    kind: 'container-restore',
+    title: `Restore the original container ${name}`,
+    service,
+    target: `container/${name}`,
+    context: 'docker',
+    production: isProduction(ctx, svc),
+    initialPlan,
+    preview: (p) => [
+      p.current
+        ? `remove   ${p.name} (${p.current.id.slice(0, 12)}) on ${p.current.image}, ${p.current.state}, health ${p.current.health}`
+        : `no container named ${p.name} runs now`,
+      `restore  ${p.name}${KEPT_CONTAINER_SUFFIX} (${p.keptId.slice(0, 12)}) on ${p.keptImage}: renamed back to ${p.name} and started`,
+      `verify   ${p.hasHealthcheck ? 'health check healthy' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
+    ],
+    from: (p) => p.current?.image ?? 'none',
+    to: (p) => p.keptImage,
+    async replan() {
+      return initialPlan;
+    },
+    async execute(ports, p) {
+      if (!ports.containers?.restoreOriginal) throw new Error('this container connection cannot restore');
+      const r = await ports.containers.restoreOriginal(p.name);
+      restoredId = r.containerId;
+      return r.detail;
+    },
+    async follow(p, report, isCancelled) {
+      await followContainer(ctx, service, () => restoredId, {
+        hasHealthcheck: p.hasHealthcheck,
+        report,
+        isCancelled,
+        failSuffix: '',
+      });
+    },
+    verify: (p) => verifyContainer(ctx, svc, restoredId, p.keptImage, p.hasHealthcheck),
+  };
+}
