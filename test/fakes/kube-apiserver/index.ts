@@ -892,7 +892,9 @@ class Fake implements FakeApiServer {
     const { def } = route;
     const sel = this.selectors(query);
     const labels = sel.labels;
-    const fields = route.name ? [...sel.fields, { path: 'metadata.name', op: 'eq' as const, value: route.name }] : sel.fields;
+    const fields = route.name
+      ? [...sel.fields, { path: 'metadata.name', op: 'eq' as const, value: route.name }]
+      : sel.fields;
     const bookmarks = query.allowWatchBookmarks === 'true' || query.allowWatchBookmarks === '1';
     const entry = (res as ServerResponse & { fakeEntry?: FakeRequest }).fakeEntry;
     if (entry) entry.status = 200;
@@ -1297,7 +1299,11 @@ class Fake implements FakeApiServer {
     let allowed: boolean;
     let reason: string;
     if (ra) {
-      allowed = this.allowed(user, ra.verb ?? '', ra.resource ?? '', ra.subresource || undefined);
+      const review =
+        ra.group === 'authorization.k8s.io' &&
+        ra.verb === 'create' &&
+        /^selfsubject(access|rules)reviews$/.test(ra.resource ?? '');
+      allowed = review || this.allowed(user, ra.verb ?? '', ra.resource ?? '', ra.subresource || undefined); // system:basic-user
       if (user === 'admin' && allowed)
         reason =
           'RBAC: allowed by ClusterRoleBinding "fake-admin" of ClusterRole "cluster-admin" to User "admin"';
@@ -1397,7 +1403,7 @@ function toScale(o: KObj): KObj {
 
 function fromScale(cur: KObj, scale: KObj): KObj {
   const o = clone(cur);
-  const r = scale.spec?.replicas;
+  const r = scale.spec?.replicas ?? 0; // Go clients omit a zero (omitempty)
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 0)
     fail(
       422,
