@@ -136,21 +136,54 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
       detail: r.ok ? r.value.map((c) => `${c.name} ${c.daysLeft}d`).join(', ') : r.error,
     });
   }
-  if (read.secrets) {
-    const r = await timed(async () => ({
-      health: await read.secrets!.health(),
-      token: await read.secrets!.tokenInfo(),
-    }));
+  const secretPaths = [...new Set(cfg.services.flatMap((s) => s.secrets.map((x) => x.vaultPath)))];
+  if (!read.secrets && (cfg.vault || secretPaths.length)) {
     out.push({
       source: 'vault',
-      reachable: r.ok,
-      authenticated: r.ok ? true : null,
-      actions: mutations ?? 'kv write (cas)',
-      latencyMs: r.ms,
-      detail: r.ok
-        ? `sealed=${r.value.health.sealed} standby=${r.value.health.standby} token ttl ${r.value.token.ttlSeconds}s policies ${r.value.token.policies.join(',')}`
-        : r.error,
+      reachable: false,
+      authenticated: null,
+      actions: 'none',
+      latencyMs: null,
+      detail: rt.store.getState().sources.secrets.error ?? 'not loaded',
     });
+  } else if (read.secrets) {
+    const vault = read.secrets;
+    const h = await timed(() => vault.health());
+    if (!h.ok) {
+      out.push({ source: 'vault', reachable: false, authenticated: null, actions: 'none', latencyMs: h.ms, detail: h.error });
+    } else if (h.value.sealed || !h.value.initialized) {
+      out.push({
+        source: 'vault',
+        reachable: false,
+        authenticated: null,
+        actions: 'none',
+        latencyMs: h.ms,
+        detail: !h.value.initialized
+          ? 'Vault is not initialised (sys/health 501)'
+          : 'Vault is SEALED (sys/health 503): unseal it with `vault operator unseal`',
+      });
+    } else {
+      const t = await timed(() => vault.tokenInfo());
+      const caps = await Promise.all(
+        secretPaths.map(async (p) => {
+          if (!vault.capabilities) return `${p}: ?`;
+          const c = await vault.capabilities(p).catch((err: Error) => ({ data: [`error ${err.message}`] }));
+          const can = c.data.includes('root') || (c.data.includes('update') && c.data.includes('read'));
+          return can ? `kv write (cas) on ${p}` : `kv write DENIED on ${p} (${c.data.join(',') || 'none'})`;
+        }),
+      );
+      const ttl = t.ok ? (t.value.ttlSeconds === 0 ? 'no expiry' : `${t.value.ttlSeconds}s`) : '';
+      out.push({
+        source: `vault${h.value.standby ? ' (standby)' : ''}`,
+        reachable: t.ok,
+        authenticated: t.ok ? true : /403|permission denied/i.test(t.error) ? false : null,
+        actions: mutations ?? (caps.join('; ') || 'kv write (cas)'),
+        latencyMs: h.ms + t.ms,
+        detail: t.ok
+          ? `sealed=false standby=${h.value.standby} token ttl ${ttl} policies ${t.value.policies.join(',')}`
+          : t.error,
+      });
+    }
   }
   return out;
 }

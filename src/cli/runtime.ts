@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { MutatePorts, ReadPorts } from '../adapters/ports.js';
 import { createAppStore, sourceFailed, type AppStore, type SourceName } from '../state/store.js';
 import { startSources, type RunningSources, type SourceIntervals } from '../state/sources.js';
+import { startVaultStatus } from '../state/vault-status.js';
 import { createAuditLog, type AuditSink } from '../audit/log.js';
 import { currentActor } from '../audit/actor.js';
 import { createGate, type Gate } from '../policy/gate.js';
@@ -98,8 +99,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // The gate gets its mutating ports late in live mode (after adapters load); until then it refuses.
   let gate = createGate({ mutate, readOnlyReason: store.getState().readOnlyReason, audit, now });
   let sources: RunningSources | null = null;
+  let vaultStatus: ReturnType<typeof startVaultStatus> | null = null;
   const refresh = async () => {
-    await sources?.refreshNow();
+    await Promise.all([sources?.refreshNow(), vaultStatus?.refresh()]);
   };
   const procedures = createProcedureController({
     store,
@@ -149,6 +151,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         const tickMs = 250;
         driver = setInterval(() => w.advance(tickMs * speed), tickMs);
       }
+      if (read.secrets)
+        vaultStatus = startVaultStatus(store, read.secrets, now, mode === 'demo' ? 5000 : 30_000);
       sources = startSources({
         store,
         ports: read,
@@ -163,6 +167,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     async stop() {
       if (driver) clearInterval(driver);
       sources?.stop();
+      vaultStatus?.stop();
       await Promise.all(
         Object.values(read).map((p) =>
           p && 'close' in p ? (p as { close(): Promise<void> }).close() : undefined,

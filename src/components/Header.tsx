@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import { useApp, useAppState } from '../hooks/app-context.js';
 import { staleness } from '../state/selectors.js';
 import { clock } from './format.js';
+import { vaultBadge } from '../state/vault-status.js';
 
 /** Context, mode, READ-ONLY badge, production banner and per-source staleness. */
 export function Header({ width }: { width: number }) {
@@ -12,6 +13,8 @@ export function Header({ width }: { width: number }) {
   const contextName = useAppState((s) => s.contextName);
   const now = useAppState((s) => s.now);
   const stale = useAppState((s) => staleness(s, s.now).join(' · '));
+  const vaultText = useAppState((s) => vaultBadge(s.vault, s.now)?.text ?? null);
+  const vaultLevel = useAppState((s) => vaultBadge(s.vault, s.now)?.level ?? 'ok');
   const production = useAppState((s) =>
     s.productionContexts.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(s.contextName)),
   );
@@ -33,8 +36,17 @@ export function Header({ width }: { width: number }) {
         <Box flexGrow={1} />
         <Text dimColor>{clock(now)} UTC</Text>
       </Box>
-      <Text dimColor wrap="truncate-end">
-        {stale || 'all sources fresh'}
+      <Text wrap="truncate-end">
+        {vaultText ? (
+          <Text
+            bold={vaultLevel === 'critical'}
+            color={color && vaultLevel !== 'ok' ? (vaultLevel === 'critical' ? 'red' : 'yellow') : undefined}
+            dimColor={vaultLevel === 'ok'}
+          >
+            {vaultText} ·{' '}
+          </Text>
+        ) : null}
+        <Text dimColor>{stale || 'all sources fresh'}</Text>
       </Text>
     </Box>
   );

@@ -85,17 +85,24 @@ const certificate = z.union([
   z.strictObject({ metric: z.string().min(1), name: z.string().min(1) }),
 ]);
 
-const secret = z.strictObject({
-  vaultPath: z.string().min(1),
-  keys: z.array(z.string().min(1)).min(1),
-  kubernetesSecret: z.strictObject({ namespace: z.string().default('default'), name: z.string().min(1) }),
-  generate: z
-    .strictObject({
-      length: z.number().int().min(16).max(4096).default(32),
-      alphabet: z.string().min(2).optional(),
-    })
-    .optional(),
-});
+const secret = z
+  .strictObject({
+    /** KV v2 path as `vault kv` takes it: <mount>/<path>, e.g. secret/payments/stripe. */
+    vaultPath: z.string().regex(/^[^/\s]+\/[^\s]+$/, 'expected <mount>/<path>, e.g. secret/payments/stripe'),
+    keys: z.array(z.string().min(1)).min(1),
+    kubernetesSecret: z.strictObject({ namespace: z.string().default('default'), name: z.string().min(1) }),
+    generate: z
+      .strictObject({
+        length: z.number().int().min(16).max(4096).default(32),
+        alphabet: z.string().min(2).optional(),
+      })
+      .optional(),
+    /** Keys whose new value is issued elsewhere (e.g. a JWKS): key -> file read at rotation time. */
+    fromFiles: z.record(z.string(), z.string().min(1)).optional(),
+  })
+  .refine((s) => Object.keys(s.fromFiles ?? {}).every((k) => s.keys.includes(k)), {
+    message: 'every fromFiles key must be listed in keys',
+  });
 
 export const serviceSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lowercase DNS-style name'),

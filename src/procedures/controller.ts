@@ -7,6 +7,7 @@ import { flash, updateUi, type AppStore } from '../state/store.js';
 import type { ProcedureContext } from './context.js';
 import { ProcedureMachine, type ProcedureSpec } from './machine.js';
 import { rollbackSpec } from './rollback.js';
+import { rotateSecretSpec } from './rotate-secret.js';
 import { containerRestoreSpec, containerRollbackSpec } from './container-rollback.js';
 import { containerRestartSpec } from './container-restart.js';
 import { scaleSpec } from './scale.js';
@@ -41,6 +42,7 @@ export function createProcedureController(opts: {
 }): ProcedureController {
   const factories = new Map<string, SpecFactory>();
   factories.set('rollback', rollbackSpec as SpecFactory);
+  factories.set('rotate-secret', rotateSecretSpec as unknown as SpecFactory);
   factories.set('container-rollback', containerRollbackSpec as SpecFactory);
   factories.set('container-restore', containerRestoreSpec as SpecFactory);
   factories.set('container-restart', containerRestartSpec as SpecFactory);

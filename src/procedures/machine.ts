@@ -4,6 +4,9 @@
  *   → follow progress → verify → audit "finished" → done | failed
  * Esc cancels at any step before acting. A precondition failure (the target changed since the preview)
  * re-plans and asks again; it is never retried blindly.
+ * Optional: `prepare` plans asynchronously before the preview (step "planning"; a failure there refuses
+ * with nothing changed). After a failure, `changes` says what had changed so far and, when a spec has a
+ * `revert`, the operator may undo it in one step (confirm → gate as "<kind>:revert" → follow → verify).
  */
 import type { MutatePorts } from '../adapters/ports.js';
 import { PreconditionFailed } from '../adapters/ports.js';
@@ -49,6 +52,23 @@ export interface ProcedureSpec<P> {
   ): Promise<void>;
   /** One verification attempt. The machine repeats it until all checks pass or time runs out. */
   verify(plan: P): Promise<VerifyCheck[]>;
+  /** Plan from remote state before the preview; `initialPlan` is only a placeholder until it resolves. */
+  prepare?(): Promise<P>;
+  /** What has been changed so far (shown after a failure; empty when nothing changed). */
+  changes?(plan: P): string[];
+  /** Undo what `changes` lists, offered after a failure (never automatically). */
+  revert?: RevertSpec<P>;
+}
+
+export interface RevertSpec<P> {
+  preview(plan: P): string[];
+  execute(ports: MutatePorts, plan: P): Promise<string>;
+  follow?(
+    plan: P,
+    report: (p: NonNullable<ProcedureView['progress']>) => void,
+    isCancelled: () => boolean,
+  ): Promise<void>;
+  verify?(plan: P): Promise<VerifyCheck[]>;
 }
 
 export interface MachineDeps {
@@ -80,14 +100,15 @@ export class ProcedureMachine<P> {
       context: spec.context,
       namespace: spec.namespace,
       production: spec.production,
-      choice: spec.choice
-        ? {
-            prompt: spec.choice.prompt,
-            options: spec.choice.options(this.plan),
-            initial: spec.choice.initial(this.plan),
-          }
-        : undefined,
-      preview: spec.preview(this.plan),
+      choice:
+        spec.choice && !spec.prepare
+          ? {
+              prompt: spec.choice.prompt,
+              options: spec.choice.options(this.plan),
+              initial: spec.choice.initial(this.plan),
+            }
+          : undefined,
+      preview: spec.prepare ? [] : spec.preview(this.plan),
       confirm: spec.confirmFor?.(this.plan)
         ? { ...spec.confirmFor(this.plan)!, typed: '', error: null }
         : { mode: spec.production ? 'typed' : 'yes-no', expected: spec.service, typed: '', error: null },
@@ -96,7 +117,157 @@ export class ProcedureMachine<P> {
       error: null,
       auditIds: [],
     };
+    if (spec.prepare) {
+      view.step = 'planning';
+      view.choice = undefined;
+      view.preview = ['reading the current state…'];
+      deps.store.setState({ procedure: view });
+      void this.prepare(spec.prepare);
+      return;
+    }
     deps.store.setState({ procedure: view });
+  }
+
+  private async prepare(load: () => Promise<P>): Promise<void> {
+    try {
+      this.plan = await load();
+    } catch (err) {
+      if (this.cancelled) return;
+      this.update({
+        step: 'refused',
+        preview: [],
+        error: (err as Error).message,
+        message: 'nothing was changed',
+      });
+      return;
+    }
+    if (this.cancelled || this.view.step !== 'planning') return;
+    const c = this.spec.choice;
+    this.update({
+      step: c ? 'choose' : 'confirm',
+      preview: this.spec.preview(this.plan),
+      choice: c
+        ? { prompt: c.prompt, options: c.options(this.plan), initial: c.initial(this.plan) }
+        : undefined,
+    });
+  }
+
+  /** After a failure: what changed so far and whether a revert is offered. */
+  private failureExtras(): Pick<ProcedureView, 'changes' | 'revertable'> {
+    let changes: string[] = [];
+    try {
+      changes = this.spec.changes?.(this.plan) ?? [];
+    } catch (err) {
+      changes = [`(could not list the changes: ${(err as Error).message})`];
+    }
+    return { changes, revertable: Boolean(this.spec.revert) && changes.length > 0 && !this.reverting };
+  }
+
+  private reverting = false;
+  private failedView: ProcedureView | null = null;
+
+  /** The operator asked to undo after a failure: show the revert preview and ask to confirm. */
+  startRevert(): void {
+    const v = this.view;
+    if (v.step !== 'failed' || !v.revertable || !this.spec.revert || this.busy) return;
+    this.failedView = v;
+    this.reverting = true;
+    this.update({
+      step: 'confirm',
+      title: `Revert: ${this.spec.title}`,
+      preview: this.spec.revert.preview(this.plan),
+      confirm: {
+        mode: this.spec.production ? 'typed' : 'yes-no',
+        expected: this.spec.service,
+        typed: '',
+        error: null,
+      },
+      progress: undefined,
+      checks: [],
+      message: null,
+      error: null,
+      revertable: false,
+    });
+  }
+
+  private async actRevert(confirmation: string): Promise<void> {
+    const revert = this.spec.revert!;
+    this.update({ step: 'executing', message: 'reverting…', error: null });
+    const request: GateRequest = {
+      ...this.request(confirmation),
+      procedure: `${this.spec.kind}:revert`,
+      from: this.spec.to(this.plan),
+      to: this.spec.from(this.plan),
+      preview: revert.preview(this.plan),
+    };
+    const result = await this.deps.gate.run(
+      request,
+      (ports) => revert.execute(ports, this.plan),
+      (d) => d,
+    );
+    if (!result.ok) {
+      this.update({
+        step: result.refused ? 'refused' : 'failed',
+        error: result.reason,
+        message: result.refused ? 'the revert was refused; nothing more was changed' : 'the revert failed',
+        ...(result.refused ? {} : { auditIds: [...this.view.auditIds, result.started.id] }),
+        ...this.failureExtras(),
+      });
+      this.deps.onFinished?.();
+      return;
+    }
+    const started = result.started;
+    this.update({
+      auditIds: [...this.view.auditIds, started.id, ...(result.executed ? [result.executed.id] : [])],
+      message: result.value,
+    });
+    const t0 = this.deps.now();
+    try {
+      if (revert.follow) {
+        this.update({ step: 'progress' });
+        await revert.follow(
+          this.plan,
+          (progress) => this.update({ progress }),
+          () => this.cancelled,
+        );
+      }
+      this.update({ step: 'verifying' });
+      const checks = revert.verify ? await this.verifyUntilSettled((p) => revert.verify!(p)) : [];
+      const ok = checks.every((c) => c.ok === true);
+      const finished = await this.deps.gate.record(started, {
+        step: 'finished',
+        outcome: ok ? 'success' : 'failed',
+        detail:
+          checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`).join('; ') || result.value,
+        durationMs: this.deps.now() - t0,
+      });
+      this.update({
+        step: ok ? 'done' : 'failed',
+        checks,
+        message: ok ? 'reverted and verified' : 'revert applied, but verification failed',
+        auditIds: [...this.view.auditIds, finished.id],
+        ...(ok ? { revertable: false } : this.failureExtras()),
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      const finished = await this.deps.gate
+        .record(started, {
+          step: 'finished',
+          outcome: 'failed',
+          error: message,
+          durationMs: this.deps.now() - t0,
+        })
+        .catch((auditErr: Error) => ({ id: `audit failed: ${auditErr.message}` }));
+      this.update({
+        step: 'failed',
+        error: message,
+        message: 'the revert did not finish',
+        auditIds: [...this.view.auditIds, finished.id],
+        ...this.failureExtras(),
+      });
+    } finally {
+      this.deps.onFinished?.();
+    }
   }
 
   private confirmView(): ProcedureView['confirm'] {
@@ -173,6 +344,10 @@ export class ProcedureMachine<P> {
     }
     this.busy = true;
     try {
+      if (this.reverting) {
+        await this.actRevert(v.confirm.mode === 'typed' ? v.confirm.typed : 'y');
+        return;
+      }
       await this.act(v.confirm.mode === 'typed' ? v.confirm.typed : 'y');
     } finally {
       this.busy = false;
@@ -181,7 +356,14 @@ export class ProcedureMachine<P> {
 
   cancel(): void {
     const step = this.view.step;
-    if (step === 'choose' || step === 'confirm') {
+    if (this.reverting && step === 'confirm' && this.failedView) {
+      // Esc at the revert confirmation goes back to the failure report; nothing is changed.
+      this.reverting = false;
+      this.deps.store.setState({ procedure: this.failedView });
+      this.failedView = null;
+      return;
+    }
+    if (step === 'planning' || step === 'choose' || step === 'confirm') {
       this.cancelled = true;
       this.deps.store.setState({ procedure: null });
       this.deps.onFinished?.();
@@ -242,7 +424,9 @@ export class ProcedureMachine<P> {
         error: result.reason,
         message: 'the change was rejected',
         auditIds: [...this.view.auditIds, result.started.id],
+        ...this.failureExtras(),
       });
+      this.deps.onFinished?.();
       return;
     }
     const started = result.started;
@@ -282,6 +466,7 @@ export class ProcedureMachine<P> {
         checks,
         message: ok ? 'verified' : 'verification failed',
         auditIds: [...this.view.auditIds, finished.id],
+        ...(ok ? {} : this.failureExtras()),
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -293,17 +478,24 @@ export class ProcedureMachine<P> {
           durationMs: this.deps.now() - t0,
         })
         .catch((auditErr: Error) => ({ id: `audit failed: ${auditErr.message}` }));
-      this.update({ step: 'failed', error: message, auditIds: [...this.view.auditIds, finished.id] });
+      this.update({
+        step: 'failed',
+        error: message,
+        auditIds: [...this.view.auditIds, finished.id],
+        ...this.failureExtras(),
+      });
     } finally {
       this.deps.onFinished?.();
     }
   }
 
-  private async verifyUntilSettled(): Promise<VerifyCheck[]> {
+  private async verifyUntilSettled(
+    verify: (plan: P) => Promise<VerifyCheck[]> = (p) => this.spec.verify(p),
+  ): Promise<VerifyCheck[]> {
     const deadline = this.deps.now() + (this.deps.verifyTimeoutMs ?? 120_000);
     let checks: VerifyCheck[] = [];
     for (let attempt = 0; attempt < 10_000; attempt++) {
-      checks = await this.spec.verify(this.plan);
+      checks = await verify(this.plan);
       this.update({ checks });
       if (checks.every((c) => c.ok === true) || this.deps.now() >= deadline || this.cancelled) return checks;
       await this.deps.sleep(this.deps.verifyIntervalMs ?? 500);

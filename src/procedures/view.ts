@@ -1,6 +1,15 @@
 /** What the Procedure screen renders: a plain, serialisable view of the current step. */
 export type ProcedureStep =
-  'choose' | 'confirm' | 'executing' | 'progress' | 'verifying' | 'done' | 'failed' | 'refused' | 'cancelled';
+  | 'planning'
+  | 'choose'
+  | 'confirm'
+  | 'executing'
+  | 'progress'
+  | 'verifying'
+  | 'done'
+  | 'failed'
+  | 'refused'
+  | 'cancelled';
 
 export interface VerifyCheck {
   name: string;
@@ -24,4 +33,8 @@ export interface ProcedureView {
   message: string | null;
   error: string | null;
   auditIds: string[];
+  /** After a failure: what had been changed so far (empty or absent when nothing was). */
+  changes?: string[];
+  /** After a failure: a one-step revert is offered (the procedure has one and something changed). */
+  revertable?: boolean;
 }

@@ -16,6 +16,11 @@ services:
     health: [{url: "https://checkout.example.test/healthz", name: healthz}]
     slo: {objective: 99.9, window: 30d, metric: http_requests_total, serviceValue: checkout-api}
     certificates: [{host: checkout.example.test, port: 443}]
+    secrets:
+      - vaultPath: secret/payments/stripe
+        keys: [api_key]
+        kubernetesSecret: {namespace: payments, name: stripe}
+        generate: {length: 40}
   - name: webhooks
     tier: production
     runbook: https://runbooks.example.test/webhooks

@@ -21,6 +21,7 @@ import { certLevel, daysLeft } from '../domain/certs.js';
 import { DEMO_CONTEXT } from './demo-config.js';
 import type { SandboxWorld } from './world.js';
 import type { SimDeployment } from './sim-deployment.js';
+import { sandboxSecretMutations, sandboxSecretReads } from './secrets.js';
 
 function findDeployment(world: SandboxWorld, ref: WorkloadRef): SimDeployment {
   for (const d of world.deployments.values()) {
@@ -57,6 +58,7 @@ function clusterRead(world: SandboxWorld): ClusterReadPort {
     async canI(ref, verb, resource, subresource) {
       return { verb, resource, subresource, namespace: ref.namespace, allowed: true };
     },
+    ...sandboxSecretReads(world),
     async close() {},
   };
 }
@@ -126,6 +128,7 @@ function clusterMutate(world: SandboxWorld): ClusterMutatePort {
       world.recordMutation('event', workloadKey(ref), reason);
       d.events.push({ at: world.now(), type: 'Normal', reason, message });
     },
+    ...sandboxSecretMutations(world),
   };
 }
 
@@ -409,16 +412,31 @@ function certs(world: SandboxWorld): CertProbePort {
   };
 }
 
+const path0 = 'auth/token/lookup-self';
+function vaultReady(world: SandboxWorld, what: string): void {
+  if (world.vault.sealed) throw new Error(`vault ${what}: Vault is sealed (HTTP 503)`);
+}
+
 function secretsRead(world: SandboxWorld): SecretStoreReadPort {
   return {
     kind: 'secrets',
     async health() {
-      return { sealed: false, standby: false, initialized: true };
+      return { sealed: world.vault.sealed, standby: false, initialized: true };
     },
     async tokenInfo() {
-      return { ttlSeconds: 3600, policies: ['default', 'oncall'] };
+      vaultReady(world, path0);
+      return { ttlSeconds: world.vault.tokenTtlSeconds, policies: ['default', 'oncall'] };
+    },
+    async capabilities(path) {
+      vaultReady(world, path0);
+      const denied = world.vault.deniedPaths.has(path);
+      return {
+        data: denied ? ['read'] : ['create', 'read', 'update'],
+        metadata: denied ? ['read'] : ['read', 'list'],
+      };
     },
     async metadata(path) {
+      vaultReady(world, path);
       const s = world.secrets.get(path);
       if (!s) throw new Error(`no secret at ${path}`);
       return {
@@ -438,15 +456,21 @@ function secretsRead(world: SandboxWorld): SecretStoreReadPort {
 function secretsMutate(world: SandboxWorld): SecretStoreMutatePort {
   return {
     async write(path, data, cas) {
+      vaultReady(world, path);
+      if (world.vault.deniedPaths.has(path))
+        throw new Error(`vault write ${path}: permission denied (HTTP 403)`);
       const s = world.secrets.get(path) ?? { versions: [] };
       if (s.versions.length !== cas)
-        throw new Error(`check-and-set parameter did not match the current version (${s.versions.length})`);
+        throw new PreconditionFailed(
+          `vault write ${path}: check-and-set parameter did not match the current version (HTTP 400): ${path} is no longer at version ${cas}`,
+        );
       world.recordMutation('vault-write', path, `keys ${Object.keys(data).join(',')}`);
       s.versions.push({ data: { ...data }, createdAt: world.now() });
       world.secrets.set(path, s);
       return { version: s.versions.length };
     },
     async readVersion(path, version) {
+      vaultReady(world, path);
       const v = world.secrets.get(path)?.versions[version - 1];
       if (!v) throw new Error(`no version ${version} at ${path}`);
       return { ...v.data };

@@ -42,6 +42,23 @@ export interface SimSecret {
   versions: { data: Record<string, string>; createdAt: number }[];
 }
 
+/** A Kubernetes Secret in the simulated cluster. */
+export interface SimKubeSecret {
+  context: string;
+  namespace: string;
+  name: string;
+  type: string;
+  resourceVersion: number;
+  data: Record<string, string>;
+}
+
+/** How a simulated Deployment's pod template refers to Secrets. */
+export interface SimPodSecretRefs {
+  env: { name: string; secret: string; key: string }[];
+  envFrom: string[];
+  volumes: { name: string; secret: string }[];
+}
+
 /** Images that answer some requests with errors, by image reference. */
 const BAD_IMAGES: Record<string, number> = { 'registry.example.test/checkout-api:2.14.0': 0.12 };
 
@@ -55,6 +72,13 @@ export class SandboxWorld {
   readonly segments = new Map<string, Segment[]>();
   readonly baseRatio = new Map<string, number>();
   readonly secrets = new Map<string, SimSecret>();
+  /** Kubernetes Secrets by `${context}/${namespace}/${name}`. */
+  readonly kubeSecrets = new Map<string, SimKubeSecret>();
+  /** Secret references in each Deployment's pod template, by deployment name. */
+  readonly podSecretRefs = new Map<string, SimPodSecretRefs>();
+  /** Vault's state (tests and the demo can seal it or deny paths to the token). */
+  readonly vault = { sealed: false, deniedPaths: new Set<string>(), tokenTtlSeconds: 3600 };
+  private secretRv = 48_213;
   readonly certExpiry = new Map<string, number>();
   readonly mutations: MutationLogEntry[] = [];
   private readonly listeners = new Set<() => void>();
@@ -181,9 +205,54 @@ export class SandboxWorld {
     this.certExpiry.set('orders-db.example.test:5432', now + 5 * DAY + 3 * HOUR);
     this.certExpiry.set('search.example.test:443', now + 21 * DAY + 7 * HOUR);
 
-    this.secrets.set('secret/data/payments/stripe', {
-      versions: [{ data: { api_key: 'sk_demo_initial' }, createdAt: now - 40 * DAY }],
+    // The Stripe key: in Vault (KV v2, two versions), synced into the Kubernetes Secret payments/stripe,
+    // consumed by checkout-api (env) and payments-worker (a mounted volume).
+    this.secrets.set('secret/payments/stripe', {
+      versions: [
+        { data: { api_key: 'sk_demo_initial', webhook_secret: 'whsec_demo' }, createdAt: now - 120 * DAY },
+        { data: { api_key: 'sk_demo_current', webhook_secret: 'whsec_demo' }, createdAt: now - 40 * DAY },
+      ],
     });
+    this.putKubeSecret(DEMO_CONTEXT, 'payments', 'stripe', {
+      api_key: 'sk_demo_current',
+      webhook_secret: 'whsec_demo',
+    });
+    dep(
+      'payments-worker',
+      'payments',
+      2,
+      ['1.8.0', '1.9.0'].map((t) => `registry.example.test/payments-worker:${t}`),
+    );
+    this.podSecretRefs.set('checkout-api', {
+      env: [{ name: 'STRIPE_API_KEY', secret: 'stripe', key: 'api_key' }],
+      envFrom: [],
+      volumes: [],
+    });
+    this.podSecretRefs.set('payments-worker', {
+      env: [],
+      envFrom: [],
+      volumes: [{ name: 'stripe', secret: 'stripe' }],
+    });
+  }
+
+  /** Create or replace a Kubernetes Secret (a new resourceVersion each time). */
+  putKubeSecret(
+    context: string,
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+  ): SimKubeSecret {
+    const key = `${context}/${namespace}/${name}`;
+    const s: SimKubeSecret = {
+      context,
+      namespace,
+      name,
+      type: 'Opaque',
+      resourceVersion: ++this.secretRv,
+      data: { ...data },
+    };
+    this.kubeSecrets.set(key, s);
+    return s;
   }
 
   newId(): string {

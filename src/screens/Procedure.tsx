@@ -68,6 +68,16 @@ export function procedureBindings(app: AppServices, s: AppState): KeyBinding[] {
     footer: true,
     run: () => m.cancel(),
   });
+  if (p.step === 'failed' && p.revertable)
+    out.push({
+      keys: ['u'],
+      label: 'revert',
+      description: 'Undo what was changed (preview, confirm, follow, verify, audit)',
+      disabledReason: null,
+      footer: true,
+      mutating: true,
+      run: () => m.startRevert(),
+    });
   if (final)
     out.push({
       keys: ['enter'],
@@ -80,6 +90,7 @@ export function procedureBindings(app: AppServices, s: AppState): KeyBinding[] {
 }
 
 const STEP_TEXT: Record<string, string> = {
+  planning: 'planning…',
   choose: 'choose',
   confirm: 'preview · confirm',
   executing: 'applying…',
@@ -161,6 +172,18 @@ export function Procedure({ width }: { width: number }) {
           {c.ok ? '✓' : c.ok === false ? '…' : '?'} {c.name}: {c.detail}
         </Text>
       ))}
+      {p.changes?.length ? (
+        <Box flexDirection="column">
+          <Text bold>Changed so far:</Text>
+          {p.changes.map((c, i) => (
+            <Text key={i} wrap="truncate-end">
+              {'  '}
+              {c}
+            </Text>
+          ))}
+          {p.revertable ? <Text>Press u to revert these changes, Esc to close and leave them.</Text> : null}
+        </Box>
+      ) : null}
       {p.message ? <Text wrap="wrap">{p.message}</Text> : null}
       {p.error ? (
         <Text wrap="wrap" color={color ? 'red' : undefined}>

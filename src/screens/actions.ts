@@ -26,6 +26,24 @@ function deploymentAction(s: AppState, name: string, action: string): string | n
 
 export const SERVICE_ACTIONS: ActionDef[] = [
   {
+    keys: ['k'],
+    kind: 'rotate-secret',
+    label: 'rotate secret',
+    description:
+      'Rotate a secret: Vault KV v2 (check-and-set) → Kubernetes Secret → rolling restart → verify; revert on failure',
+    applies: (s, name) => {
+      const svc = s.services.find((x) => x.name === name);
+      if (!svc?.secrets.length) return `${name} has no secrets configured`;
+      const v = s.vault;
+      if (!v) return s.sources.secrets.error ? `Vault: ${s.sources.secrets.error}` : 'Vault not connected yet';
+      if (!v.initialized) return 'Vault is not initialised';
+      if (v.sealed) return 'Vault is sealed';
+      if (v.ttlSeconds !== null && v.ttlSeconds > 0 && v.ttlSeconds - (s.now - v.at) / 1000 <= 0)
+        return 'the Vault token has expired';
+      return null;
+    },
+  },
+  {
     keys: ['r'],
     kind: 'rollback',
     label: 'rollback',

@@ -14,6 +14,7 @@ import type {
 } from '../domain/model.js';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { ProcedureView } from '../procedures/view.js';
+import type { VaultStatus } from './vault-status.js';
 import type { AuditRecord } from '../audit/record.js';
 
 export type SourceName = 'cluster' | 'metrics' | 'containers' | 'health' | 'certs' | 'secrets';
@@ -56,6 +57,8 @@ export interface AppState {
   certs: Record<string, CertView[]>;
   audit: AuditRecord[];
   procedure: ProcedureView | null;
+  /** Vault's health and token, when a Vault is configured (src/state/vault-status.ts). */
+  vault?: VaultStatus | null;
   ui: UiState;
 }
 
