@@ -14,7 +14,8 @@ import {
   sparkline,
 } from '../components/format.js';
 import { imageTag } from '../domain/rollout.js';
-import { actionBindings } from './actions.js';
+import type { ContainerView } from '../domain/model.js';
+import { actionBindings, keptOriginalReason } from './actions.js';
 import { globalBindings } from './common.js';
 
 export function serviceBindings(app: AppServices, s: AppState): KeyBinding[] {
@@ -37,12 +38,33 @@ function Section({ title, children }: { title: string; children: React.ReactNode
   );
 }
 
+/** One container as two short lines: state, health, image@digest, uptime, restarts, OOM; the last probe. */
+function containerText(c: ContainerView, now: number): [string, string | null] {
+  const up = c.startedAt !== undefined ? ` · up ${fmtUptime(now - c.startedAt)}` : '';
+  const digest = c.imageDigest ? `@${c.imageDigest.replace(/^sha256:/, '').slice(0, 12)}` : '';
+  const exit = c.state !== 'running' ? ` · exit ${c.exitCode}` : '';
+  const health = c.health === 'none' ? 'no healthcheck' : c.health;
+  const first = `${c.name} ${c.state} · ${health} · ${c.image}${digest}${up} · ${c.restartCount} restarts${c.oomKilled ? ' · OOMKilled' : ''}${exit}`;
+  return [first, c.healthOutput ? `last probe ${c.healthOutput}` : null];
+}
+
+function fmtUptime(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
 export function Service({ height, width }: { height: number; width: number }) {
   const { color } = useApp();
   const name = useAppState((s) => s.ui.selectedService);
   const row = useAppState((s) => selectServiceRows(s).find((r) => r.name === s.ui.selectedService));
   const svc = useAppState((s) => s.services.find((x) => x.name === s.ui.selectedService));
   const latency = useAppState((s) => (name ? s.healthLatency[name] : undefined));
+  const ctrNow = useAppState((s) => s.now);
+  const ctrSource = useAppState((s) => s.sources.containers);
+  const kept = useAppState((s) => (name ? keptOriginalReason(s, name) === null : false));
   if (!row || !svc) return <Text>no service selected</Text>;
   const { facts, summary } = row;
   const w = facts.workload;
@@ -91,14 +113,38 @@ export function Service({ height, width }: { height: number; width: number }) {
     );
   }
   for (const c of facts.containers ?? []) {
+    const [first, probe] = containerText(c, ctrNow);
+    const bad = c.state !== 'running' || c.health === 'unhealthy';
     lines.push(
       <Section key={`ctr-${c.id}`} title="CONTAINR">
-        <Text wrap="truncate-end">
-          {c.name} {c.state} health={c.health} {c.image} restarts={c.restartCount}
-          {c.healthOutput ? ` · ${c.healthOutput}` : ''}
+        <Text wrap="truncate-end" color={color && bad ? 'red' : undefined}>
+          {first}
         </Text>
+        {probe ? (
+          <Text wrap="truncate-end" dimColor>
+            {probe}
+          </Text>
+        ) : null}
       </Section>,
     );
+  }
+  if (svc.container) {
+    if (ctrSource.error)
+      lines.push(
+        <Section key="ctr-error" title="CONTAINR">
+          <Text wrap="truncate-end" color={color ? 'yellow' : undefined}>
+            {ctrSource.error}
+          </Text>
+        </Section>,
+      );
+    if (kept)
+      lines.push(
+        <Section key="ctr-kept" title="">
+          <Text wrap="truncate-end" dimColor>
+            the original container of the last rollback is kept stopped: u restores it
+          </Text>
+        </Section>,
+      );
   }
   if (facts.slo) {
     const slo = facts.slo;

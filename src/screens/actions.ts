@@ -11,6 +11,8 @@ export interface ActionDef {
   description: string;
   /** Why this action does not apply to the service (null when it does). */
   applies: (s: AppState, service: string) => string | null;
+  /** Shown in the footer (default true; the rest only in Help). */
+  footer?: boolean;
   /** A toggle (pause/resume) picks its procedure from the current state. */
   kindFor?: (s: AppState, service: string) => string;
 }
@@ -24,6 +26,37 @@ function deploymentAction(s: AppState, name: string, action: string): string | n
   return w.denied?.[action] ?? null;
 }
 
+/** Container services (Docker/Podman) without a Deployment: r and R act on the container. */
+function isContainerService(s: AppState, name: string): boolean {
+  const svc = s.services.find((x) => x.name === name);
+  return Boolean(svc?.container && !svc.kubernetes);
+}
+
+/** The one container an action needs, or why there is none. */
+function containerAction(s: AppState, name: string): string | null {
+  const list = s.containers[name];
+  if (!list) return `no container data for ${name} yet`;
+  if (list.length === 0) return `no container of ${name} exists`;
+  if (list.length > 1) return `${list.length} containers match ${name}; act on one at a time`;
+  return null;
+}
+
+/** Whether a container rollback of this service ran since the last restore (its original may be kept). */
+export function keptOriginalReason(s: AppState, name: string): string | null {
+  const svc = s.services.find((x) => x.name === name);
+  if (!svc?.container) return `${name} does not run as a container`;
+  const ops = s.audit
+    .filter(
+      (r) =>
+        r.service === name &&
+        r.step === 'executed' &&
+        (r.procedure === 'container-rollback' || r.procedure === 'container-restore'),
+    )
+    .sort((a, b) => b.seq - a.seq);
+  if (ops[0]?.procedure !== 'container-rollback') return `no original container of ${name} is kept`;
+  return null;
+}
+
 export const SERVICE_ACTIONS: ActionDef[] = [
   {
     keys: ['k'],
@@ -35,7 +68,8 @@ export const SERVICE_ACTIONS: ActionDef[] = [
       const svc = s.services.find((x) => x.name === name);
       if (!svc?.secrets.length) return `${name} has no secrets configured`;
       const v = s.vault;
-      if (!v) return s.sources.secrets.error ? `Vault: ${s.sources.secrets.error}` : 'Vault not connected yet';
+      if (!v)
+        return s.sources.secrets.error ? `Vault: ${s.sources.secrets.error}` : 'Vault not connected yet';
       if (!v.initialized) return 'Vault is not initialised';
       if (v.sealed) return 'Vault is sealed';
       if (v.ttlSeconds !== null && v.ttlSeconds > 0 && v.ttlSeconds - (s.now - v.at) / 1000 <= 0)
@@ -47,8 +81,11 @@ export const SERVICE_ACTIONS: ActionDef[] = [
     keys: ['r'],
     kind: 'rollback',
     label: 'rollback',
-    description: 'Roll the deployment back to an earlier revision (preview, confirm, follow, verify, audit)',
+    description:
+      'Roll back: a Deployment to an earlier revision, a container to an earlier local image tag (preview, confirm, follow, verify, audit)',
+    kindFor: (s, name) => (isContainerService(s, name) ? 'container-rollback' : 'rollback'),
     applies: (s, name) => {
+      if (isContainerService(s, name)) return containerAction(s, name);
       const svc = s.services.find((x) => x.name === name);
       if (!svc?.kubernetes) return `${name} has no Kubernetes deployment`;
       const w = s.workloads[name];
@@ -71,10 +108,22 @@ export const SERVICE_ACTIONS: ActionDef[] = [
     kind: 'restart',
     label: 'restart',
     description:
-      'Rolling restart of every pod, like kubectl rollout restart (preview, confirm, follow, verify, audit)',
+      'Restart: every pod of a Deployment (kubectl rollout restart), or the container (preview, confirm, follow, verify, audit)',
+    kindFor: (s, name) => (isContainerService(s, name) ? 'container-restart' : 'restart'),
     applies: (s, name) =>
-      deploymentAction(s, name, 'restart') ??
-      (s.workloads[name]?.paused ? `${name} is paused: resume it first (p)` : null),
+      isContainerService(s, name)
+        ? containerAction(s, name)
+        : (deploymentAction(s, name, 'restart') ??
+          (s.workloads[name]?.paused ? `${name} is paused: resume it first (p)` : null)),
+  },
+  {
+    keys: ['u'],
+    kind: 'container-restore',
+    label: 'restore',
+    description:
+      'Restore the original container a container rollback kept stopped (removes the current one; confirm, verify, audit)',
+    footer: false,
+    applies: (s, name) => keptOriginalReason(s, name),
   },
   {
     keys: ['p'],
@@ -99,7 +148,7 @@ export function actionBindings(app: AppServices, s: AppState, service: string | 
       description: a.description,
       disabledReason: reason,
       mutating: true,
-      footer: true,
+      footer: a.footer ?? true,
       run: () => {
         if (reason) {
           flash(app.store, `${a.label} disabled: ${reason}`, 'warning');
