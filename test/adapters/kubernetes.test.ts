@@ -379,3 +379,82 @@ describe('mutations with preconditions', () => {
     );
   });
 });
+
+describe('secrets (for the certificate probe and secret rotation)', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+
+  beforeEach(() => {
+    kube.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'web-tls', namespace: 'shop' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(PEM), 'tls.key': b64('PRIVATE-KEY-MATERIAL') },
+    });
+    kube.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'stripe', namespace: 'shop' },
+      type: 'Opaque',
+      data: { apiKey: b64('sk_live_old'), webhook: b64('whsec_old') },
+    });
+    const api = kube.get('Deployment', 'shop', 'api')!;
+    api.spec.template.spec.containers[0].env = [
+      { name: 'STRIPE_KEY', valueFrom: { secretKeyRef: { name: 'stripe', key: 'apiKey' } } },
+    ];
+    api.spec.template.spec.volumes = [
+      { name: 'creds', projected: { sources: [{ secret: { name: 'stripe' } }] } },
+    ];
+    delete api.metadata.resourceVersion;
+    kube.update(api);
+  });
+
+  it('reads only the certificate of a TLS secret, and only key names of any secret', async () => {
+    w = await watchWith(kube, 'admin');
+    const r = w.adapter.read;
+    const tls = await r.readTlsSecret!({ namespace: 'shop', name: 'web-tls' });
+    expect(tls).toEqual({ certPem: PEM });
+    expect(JSON.stringify(tls)).not.toContain('PRIVATE');
+    const meta = await r.getSecretMeta!({ namespace: 'shop', name: 'stripe' });
+    expect(meta).toMatchObject({ keys: ['apiKey', 'webhook'], type: 'Opaque' });
+    expect(JSON.stringify(meta)).not.toMatch(/sk_live|whsec/);
+    await expect(r.readTlsSecret!({ namespace: 'shop', name: 'stripe' })).rejects.toThrow(
+      'secret shop/stripe has no tls.crt (type Opaque)',
+    );
+    expect(await r.findConsumers!('shop', 'stripe')).toEqual([
+      { context: undefined, namespace: 'shop', deployment: 'api', via: ['env STRIPE_KEY', 'volume creds'] },
+    ]);
+  });
+
+  it('replaces secret keys with a resourceVersion precondition; a conflict never echoes values', async () => {
+    w = await watchWith(kube, 'admin');
+    const r = w.adapter.read;
+    const m = w.adapter.mutate!;
+    const meta = await r.getSecretMeta!({ namespace: 'shop', name: 'stripe' });
+    const res = await m.replaceSecretData!(
+      { namespace: 'shop', name: 'stripe' },
+      { apiKey: 'sk_live_new' },
+      meta.resourceVersion,
+    );
+    expect(res.detail).toBe('secret/stripe updated (keys apiKey)');
+    const stored = kube.get('Secret', 'shop', 'stripe')!;
+    expect(Buffer.from(stored.data.apiKey, 'base64').toString()).toBe('sk_live_new');
+    expect(Buffer.from(stored.data.webhook, 'base64').toString()).toBe('whsec_old');
+    const stale = m.replaceSecretData!(
+      { namespace: 'shop', name: 'stripe' },
+      { apiKey: 'sk_live_x' },
+      meta.resourceVersion,
+    );
+    await expect(stale).rejects.toBeInstanceOf(PreconditionFailed);
+    const fresh = await r.getSecretMeta!({ namespace: 'shop', name: 'stripe' });
+    kube.failNext({ verb: 'update', resource: 'secrets' }, 409);
+    const err = await m.replaceSecretData!(
+      { namespace: 'shop', name: 'stripe' },
+      { apiKey: 'sk_live_y' },
+      fresh.resourceVersion,
+    ).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(PreconditionFailed);
+    expect((err as Error).message).not.toContain('sk_live');
+  });
+});

@@ -11,7 +11,13 @@ import {
   type WorkloadRef,
 } from '../ports.js';
 import { KubeApiError, type KubeList, type KubeObject } from './client.js';
-import { deploymentPath, selectorString, type ClusterResolver, type ResolvedRef } from './read.js';
+import {
+  deploymentPath,
+  secretPath,
+  selectorString,
+  type ClusterResolver,
+  type ResolvedRef,
+} from './read.js';
 import { POD_TEMPLATE_HASH, RESTARTED_AT, ownedReplicaSets, revisionOf } from './snapshot.js';
 
 /** Annotations `kubectl rollout undo` keeps from the Deployment instead of copying them from the ReplicaSet. */
@@ -174,6 +180,33 @@ export function createClusterMutate(
       next.spec.paused = paused;
       const res = await update(r, next, opts);
       return done(res, `deployment.apps/${r.name} ${paused ? 'paused' : 'resumed'}${suffix(opts)}`);
+    },
+
+    async replaceSecretData(ref, data, expectedRV) {
+      const r = resolver.resolve({ context: ref.context, namespace: ref.namespace, deployment: ref.name });
+      const path = secretPath(r.namespace, ref.name);
+      const secret = await r.client.request('GET', path);
+      if (secret.metadata.resourceVersion !== expectedRV)
+        throw new PreconditionFailed(
+          `secret ${r.namespace}/${ref.name} changed since the preview (resourceVersion ${expectedRV} → ${secret.metadata.resourceVersion})`,
+        );
+      const next: KubeObject = { ...secret, data: { ...(secret.data ?? {}) } };
+      delete next.stringData;
+      for (const [k, v] of Object.entries(data)) next.data[k] = Buffer.from(v, 'utf8').toString('base64');
+      // Errors from here name the secret and the status only: never the request body.
+      const res = await r.client.request('PUT', path, { body: next }).catch((err: unknown) => {
+        if (err instanceof KubeApiError && err.status === 409)
+          throw new PreconditionFailed(
+            `secret ${r.namespace}/${ref.name}: modified since the preview (409 Conflict)`,
+          );
+        if (err instanceof KubeApiError)
+          throw new Error(`updating secret ${r.namespace}/${ref.name} failed: ${err.status} ${err.reason}`);
+        throw new Error(`updating secret ${r.namespace}/${ref.name} failed: ${(err as Error).message}`);
+      });
+      return {
+        resourceVersion: res.metadata?.resourceVersion,
+        detail: `secret/${ref.name} updated (keys ${Object.keys(data).sort().join(', ')})`,
+      };
     },
 
     async recordEvent(ref: WorkloadRef, reason: string, message: string) {

@@ -4,7 +4,14 @@
  * touches; snapshots are rebuilt in a short batch. A failing kind (403, network) is reported per workload
  * and never stops the other kinds.
  */
-import type { AccessCheck, ClusterListener, ClusterReadPort, Unsubscribe, WorkloadRef } from '../ports.js';
+import type {
+  AccessCheck,
+  ClusterListener,
+  ClusterReadPort,
+  SecretConsumer,
+  Unsubscribe,
+  WorkloadRef,
+} from '../ports.js';
 import type { WorkloadSnapshot } from '../../domain/model.js';
 import type { KubeClient, KubeList, KubeObject } from './client.js';
 import { KubeApiError } from './client.js';
@@ -45,6 +52,34 @@ const GROUPS: Record<string, string> = {
 
 export function deploymentPath(ns: string, name?: string): string {
   return `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+export function secretPath(ns: string, name: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`;
+}
+
+/** How a pod spec consumes a Secret: env secretKeyRef, envFrom secretRef, secret and projected volumes. */
+export function secretUses(podSpec: KubeObject['spec'], secret: string): string[] {
+  const via: string[] = [];
+  type Container = {
+    env?: { name: string; valueFrom?: { secretKeyRef?: { name?: string } } }[];
+    envFrom?: { secretRef?: { name?: string } }[];
+  };
+  const containers = [...(podSpec?.initContainers ?? []), ...(podSpec?.containers ?? [])] as Container[];
+  for (const c of containers) {
+    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name === secret) via.push(`env ${e.name}`);
+    for (const e of c.envFrom ?? []) if (e.secretRef?.name === secret) via.push('envFrom');
+  }
+  type Volume = {
+    name: string;
+    secret?: { secretName?: string };
+    projected?: { sources?: { secret?: { name?: string } }[] };
+  };
+  for (const v of (podSpec?.volumes ?? []) as Volume[]) {
+    if (v.secret?.secretName === secret) via.push(`volume ${v.name}`);
+    else if (v.projected?.sources?.some((src) => src.secret?.name === secret)) via.push(`volume ${v.name}`);
+  }
+  return [...new Set(via)];
 }
 
 export function selectorString(sel: KubeObject['spec']): string {
@@ -383,6 +418,45 @@ export function createClusterRead(
     async canI(ref, verb, resource, subresource) {
       const r = resolver.resolve(ref);
       return accessReview(r.client, r.namespace, r.name, verb, resource, subresource);
+    },
+    async readTlsSecret(ref) {
+      const r = resolver.resolve({ context: ref.context, namespace: ref.namespace, deployment: ref.name });
+      const secret = await r.client.request('GET', secretPath(r.namespace, ref.name));
+      // Only the public certificate is kept; the rest of the object (the private key) is dropped here.
+      const crt = (secret.data as Record<string, string> | undefined)?.['tls.crt'];
+      if (!crt)
+        throw new Error(
+          `secret ${r.namespace}/${ref.name} has no tls.crt (type ${secret.type ?? 'unknown'})`,
+        );
+      return { certPem: Buffer.from(crt, 'base64').toString('utf8') };
+    },
+    async getSecretMeta(ref) {
+      const r = resolver.resolve({ context: ref.context, namespace: ref.namespace, deployment: ref.name });
+      const secret = await r.client.request('GET', secretPath(r.namespace, ref.name));
+      return {
+        resourceVersion: secret.metadata.resourceVersion ?? '',
+        keys: Object.keys((secret.data as Record<string, string> | undefined) ?? {}).sort(),
+        type: secret.type,
+      };
+    },
+    async findConsumers(namespace, secretName, context) {
+      const r = resolver.resolve({ context, namespace, deployment: '' });
+      const cached = watches.get(`${r.context}/${r.namespace}`)?.informers.deployments;
+      const items = cached?.synced
+        ? [...cached.items.values()]
+        : (await r.client.request<KubeList>('GET', deploymentPath(r.namespace))).items;
+      const out: SecretConsumer[] = [];
+      for (const d of items) {
+        const via = secretUses(d.spec?.template?.spec, secretName);
+        if (via.length)
+          out.push({
+            context: context ?? undefined,
+            namespace: r.namespace,
+            deployment: d.metadata.name,
+            via,
+          });
+      }
+      return out.sort((a, b) => a.deployment.localeCompare(b.deployment));
     },
     async close() {
       for (const w of watches.values()) w.stop();
