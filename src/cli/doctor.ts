@@ -150,7 +150,14 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
     const vault = read.secrets;
     const h = await timed(() => vault.health());
     if (!h.ok) {
-      out.push({ source: 'vault', reachable: false, authenticated: null, actions: 'none', latencyMs: h.ms, detail: h.error });
+      out.push({
+        source: 'vault',
+        reachable: false,
+        authenticated: null,
+        actions: 'none',
+        latencyMs: h.ms,
+        detail: h.error,
+      });
     } else if (h.value.sealed || !h.value.initialized) {
       out.push({
         source: 'vault',

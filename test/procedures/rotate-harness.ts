@@ -60,7 +60,13 @@ export async function startHarness(
     now: now(),
   });
   const auditFile = join(mkdtempSync(join(tmpdir(), 'oncall-rotate-')), 'audit.jsonl');
-  const audit = createAuditLog({ file: auditFile, actor: currentActor({}), version: 'test', mode: 'demo', now });
+  const audit = createAuditLog({
+    file: auditFile,
+    actor: currentActor({}),
+    version: 'test',
+    mode: 'demo',
+    now,
+  });
   const gate = createGate({ mutate, readOnlyReason: null, audit, now });
   let sources: RunningSources | null = null;
   const vault = read.secrets ? startVaultStatus(store, read.secrets, now, 60_000) : null;

@@ -43,7 +43,10 @@ async function setup(opts: { token?: string; rolloutTimeoutMs?: number } = {}) {
   vault.put('secret', 'payments/stripe', { api_key: OLD, webhook_secret: 'whsec_kept' });
   const adapter = await createVaultAdapter({ addr: vault.url, token: opts.token ?? 'rotator' });
   h = await startHarness({ secrets: adapter, rolloutTimeoutMs: opts.rolloutTimeoutMs });
-  h.world.putKubeSecret('sandbox-prod-eu1', 'payments', 'stripe', { api_key: OLD, webhook_secret: 'whsec_kept' });
+  h.world.putKubeSecret('sandbox-prod-eu1', 'payments', 'stripe', {
+    api_key: OLD,
+    webhook_secret: 'whsec_kept',
+  });
   return { vault, h };
 }
 
@@ -73,7 +76,9 @@ describe('rotate-secret with the Vault fake and the sandbox cluster', () => {
     expect(preview).toContain('secret/payments/stripe (KV v2 secret/data/payments/stripe) version 2 of 2');
     expect(preview).toContain('keys     api_key: new values, never shown (api_key random 40 chars)');
     expect(preview).toContain('write    version 3 with check-and-set cas=2; other keys kept');
-    expect(preview).toContain(`Secret   payments/stripe resourceVersion ${rvBefore} (keys api_key, webhook_secret)`);
+    expect(preview).toContain(
+      `Secret   payments/stripe resourceVersion ${rvBefore} (keys api_key, webhook_secret)`,
+    );
     expect(preview).toContain(
       'restart  deployment/checkout-api (env STRIPE_API_KEY); deployment/payments-worker (volume stripe)',
     );
@@ -87,7 +92,9 @@ describe('rotate-secret with the Vault fake and the sandbox cluster', () => {
     expect(view(h).step).toBe('done');
 
     // Vault: a new version 3 written with cas=2, other keys kept, a new random value.
-    const casWrite = vault.requests.find((r) => r.method === 'POST' && r.path === '/v1/secret/data/payments/stripe');
+    const casWrite = vault.requests.find(
+      (r) => r.method === 'POST' && r.path === '/v1/secret/data/payments/stripe',
+    );
     expect((casWrite!.body as { options: unknown }).options).toEqual({ cas: 2 });
     const now3 = vault.read('secret', 'payments/stripe')!;
     expect(vault.currentVersion('secret', 'payments/stripe')).toBe(3);
@@ -199,7 +206,9 @@ describe('rotate-secret with the Vault fake and the sandbox cluster', () => {
     await submitted;
     const failed = view(h);
     expect(failed.step).toBe('failed');
-    expect(failed.error).toMatch(/^timed out waiting for deployment\/checkout-api: .* — stopped; changed so far: /);
+    expect(failed.error).toMatch(
+      /^timed out waiting for deployment\/checkout-api: .* — stopped; changed so far: /,
+    );
     expect(failed.changes).toEqual([
       'Vault secret/payments/stripe: version 2 → 3 written (keys api_key)',
       `Secret payments/stripe: resourceVersion ${rvBefore} → ${rvBefore + 1} (keys api_key)`,
