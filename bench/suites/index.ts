@@ -2,5 +2,6 @@
 import type { BenchSuite } from '../types.js';
 import { startup } from './startup.js';
 import { prometheus } from './prometheus.js';
+import { probes } from './probes.js';
 
-export const suites: BenchSuite[] = [startup, prometheus];
+export const suites: BenchSuite[] = [startup, prometheus, probes];
