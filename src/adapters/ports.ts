@@ -185,6 +185,8 @@ export interface ContainerReadPort {
   imageExists?(image: string): Promise<boolean>;
   /** The original container a recreate kept (stopped, renamed) for the container named `name`, if any. */
   kept?(name: string): Promise<ContainerView | null>;
+  /** The engine and where it was reached ("Podman Engine 4.3.1, API 1.41, at unix:///run/podman/podman.sock"). */
+  describe?(): Promise<string>;
 }
 
 /** One container as a recreate sees it: its identity, labels and the settings carried to the new container. */

@@ -101,14 +101,25 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
         detail: rt.store.getState().sources.containers.error ?? 'not loaded',
       });
     else {
-      const r = await timed(() => read.containers!.list({ service: ctr.name, ...ctr.container! }));
+      const port = read.containers;
+      const r = await timed(async () => {
+        const engine = port.describe ? await port.describe() : null;
+        const per = await Promise.all(
+          cfg.services
+            .filter((s) => s.container)
+            .map(async (s) => `${s.name}: ${(await port.list({ service: s.name, ...s.container! })).length}`),
+        );
+        return { engine, per };
+      });
       out.push({
         source: 'containers',
         reachable: r.ok,
-        authenticated: r.ok ? true : null,
-        actions: mutations ?? 'recreate, restart',
+        authenticated: r.ok ? true : /permission denied/i.test(r.ok ? '' : r.error) ? false : null,
+        actions: mutations ?? 'recreate with an earlier local image, restart, restore',
         latencyMs: r.ms,
-        detail: r.ok ? `${r.value.length} container(s) for ${ctr.name}` : r.error,
+        detail: r.ok
+          ? `${r.value.engine ? `${r.value.engine} · ` : ''}containers per service: ${r.value.per.join(', ')}`
+          : r.error,
       });
     }
   }

@@ -53,7 +53,19 @@ export interface ServiceStatusJson {
     problems: string[];
     error: string | null;
   }[];
-  containers: { name: string; state: string; health: string; image: string }[];
+  containers: {
+    name: string;
+    state: string;
+    health: string;
+    image: string;
+    id: string;
+    imageDigest: string | null;
+    healthOutput: string | null;
+    restartCount: number;
+    oomKilled: boolean;
+    exitCode: number;
+    startedAt: string | null;
+  }[];
   alerts: { name: string; state: string; severity: string; summary: string; runbookUrl: string | null }[];
 }
 
@@ -65,12 +77,15 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
   const slo = facts.slo;
   const health = facts.health;
   const failing = (health ?? []).flatMap((h) => [
-    ...(h.state === 'critical' ? [`${h.name}: ${h.error ?? `HTTP ${h.statusCode ?? '?'}`}`] : []),
+    ...(h.state === 'critical' || h.state === 'unknown'
+      ? [`${h.name}: ${h.error ?? `HTTP ${h.statusCode ?? '?'}`}`]
+      : []),
     ...h.checks.filter((c) => !c.ok).map((c) => `${h.name}.${c.name}=${c.status}`),
   ]);
+  // Worst first: critical > warning > unknown (the probe could not tell) > ok.
+  const healthRank: Record<string, number> = { ok: 0, unknown: 1, warning: 2, critical: 3 };
   const healthState = (health ?? []).reduce<string>(
-    (acc, h) =>
-      h.state === 'critical' ? 'critical' : h.state === 'warning' && acc !== 'critical' ? 'warning' : acc,
+    (acc, h) => ((healthRank[h.state] ?? 1) > (healthRank[acc] ?? 0) ? h.state : acc),
     'ok',
   );
   return {
@@ -131,6 +146,13 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
       state: c.state,
       health: c.health,
       image: c.image,
+      id: c.id.slice(0, 12),
+      imageDigest: c.imageDigest ?? null,
+      healthOutput: c.healthOutput ?? null,
+      restartCount: c.restartCount,
+      oomKilled: c.oomKilled,
+      exitCode: c.exitCode,
+      startedAt: c.startedAt === undefined ? null : new Date(c.startedAt).toISOString(),
     })),
     alerts: (facts.alerts ?? []).map((a) => ({
       name: a.name,

@@ -16,6 +16,10 @@ import { requireBinaries } from '../helpers/backend.js';
 import { APP_CMD, startPodman, type PodmanService } from '../helpers/podman.js';
 import { createDockerAdapters } from '../../src/adapters/docker/index.js';
 import type { ContainerView } from '../../src/domain/model.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { createRuntime } from '../../src/cli/runtime.js';
+import { statusJson } from '../../src/cli/status.js';
+import { runDoctor } from '../../src/cli/doctor.js';
 
 const HEALTH = {
   Test: ['CMD-SHELL', 'test -f /healthy && echo fine'],
@@ -172,6 +176,53 @@ describe.runIf(requireBinaries(['podman', 'runc']))('docker adapter against real
     expect(seen.name).toBe('webhooks-2');
     stop();
     await read.close();
+  });
+
+  it('status --json lists containers per service, and doctor names the engine', async () => {
+    const config = parseConfigText(
+      `
+docker: {host: "unix://${pm.socketPath}"}
+services:
+  - {name: web, container: {label: "app=web"}}
+  - {name: hooks, container: {name: webhooks-2}}
+`,
+      'test.yaml',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'oncall-status-'));
+    const rt = await createRuntime({
+      config,
+      mode: 'live',
+      readOnly: true,
+      auditFile: join(dir, 'a.jsonl'),
+      env: {},
+    });
+    try {
+      await rt.start();
+      const deadline = Date.now() + 15_000;
+      while (!rt.store.getState().containers.web && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const web = statusJson(rt.store.getState()).services.find((x) => x.name === 'web')!;
+      expect(web.containers).toEqual([
+        expect.objectContaining({
+          name: 'web',
+          state: 'running',
+          image: 'localhost/app:1.1',
+          health: expect.stringMatching(/^(starting|healthy|unhealthy)$/),
+          imageDigest: expect.stringMatching(/^sha256:/),
+          restartCount: 0,
+          oomKilled: false,
+        }),
+      ]);
+      const doctor = await runDoctor(rt);
+      const line = doctor.find((l) => l.source === 'containers')!;
+      expect(line).toMatchObject({ reachable: true, authenticated: true });
+      expect(line.actions).toMatch(/^none \(read-only/);
+      expect(line.detail).toContain(`Podman Engine 4.3.1, API`);
+      expect(line.detail).toContain(`at unix://${pm.socketPath} · containers per service: web: 1, hooks: 1`);
+    } finally {
+      await rt.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a missing socket is a source error with the path, never a crash', async () => {

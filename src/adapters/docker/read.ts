@@ -162,6 +162,16 @@ export class DockerReadPort implements ContainerReadPort {
     };
   }
 
+  async describe(): Promise<string> {
+    const v = (await this.call('version', () => this.docker.version())) as unknown as {
+      Version?: string;
+      ApiVersion?: string;
+      Components?: { Name: string; Version: string }[];
+    };
+    const engine = v.Components?.find((c) => /engine/i.test(c.Name));
+    return `${engine?.Name ?? 'Docker Engine'} ${engine?.Version ?? v.Version ?? '?'}, API ${v.ApiVersion ?? '?'}, at ${this.target.describe}`;
+  }
+
   async kept(name: string): Promise<ContainerView | null> {
     return this.view(keptName(name));
   }
