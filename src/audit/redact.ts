@@ -4,6 +4,7 @@
  * elsewhere (an error message quoting a URL with credentials, a header, a key block).
  */
 import { sanitizeText } from '../domain/sanitize.js';
+import { redactSecrets as redactCommon } from '../domain/redact.js';
 
 const RULES: [RegExp, string][] = [
   [
@@ -26,8 +27,9 @@ const RULES: [RegExp, string][] = [
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '[redacted jwt]'],
 ];
 
+/** The project-wide rules (src/domain/redact.ts), then the audit's extra ones (key blocks, JWTs, password:). */
 export function redactSecrets(text: string): string {
-  let out = text;
+  let out = redactCommon(text);
   for (const [re, replacement] of RULES) out = out.replace(re, replacement);
   return out;
 }

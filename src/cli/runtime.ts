@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { MutatePorts, ReadPorts } from '../adapters/ports.js';
-import { createAppStore, sourceFailed, type AppStore, type SourceName } from '../state/store.js';
+import { createAppStore, flash, sourceFailed, type AppStore, type SourceName } from '../state/store.js';
 import { startSources, type RunningSources, type SourceIntervals } from '../state/sources.js';
 import { startVaultStatus } from '../state/vault-status.js';
-import { createAuditLog, type AuditSink } from '../audit/log.js';
+import { createAuditLog, type AuditLog } from '../audit/log.js';
+import type { AuditForwarder } from '../audit/forward.js';
+import { attachAuditSession, onForwardStatus } from '../audit/session.js';
+import type { AuditKubernetesIdentity } from '../audit/record.js';
+import { parseDuration } from '../domain/slo.js';
 import { currentActor } from '../audit/actor.js';
 import { createGate, type Gate } from '../policy/gate.js';
 import { createProcedureController, type ProcedureController } from '../procedures/controller.js';
@@ -31,13 +35,17 @@ export interface RuntimeOptions {
   world?: SandboxWorld;
   /** Do not start the demo clock driver (tests advance the world themselves). */
   manualClock?: boolean;
+  /** Stamp audit records with this incident id (else $ONCALL_INCIDENT). */
+  incidentId?: string;
+  /** Audit lock timeout override (tests); else `audit.lockTimeout` from the config. */
+  auditLockTimeoutMs?: number;
 }
 
 export interface Runtime {
   config: Config;
   store: AppStore;
   gate: Gate;
-  audit: AuditSink;
+  audit: AuditLog;
   procedures: ProcedureController;
   world: SandboxWorld | null;
   read: ReadPorts;
@@ -89,12 +97,30 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     configured,
     now: now(),
   });
+  const auditCfg = config.audit;
+  const forwarders: AuditForwarder[] = [];
+  if (auditCfg?.forward?.syslog || auditCfg?.forward?.webhook) {
+    const { createSyslogForwarder, createWebhookForwarder } = await import('../audit/forward.js');
+    const sys = auditCfg.forward.syslog;
+    if (sys) forwarders.push(createSyslogForwarder(sys));
+    const hook = auditCfg.forward.webhook;
+    if (hook)
+      forwarders.push(
+        createWebhookForwarder({ url: hook.url, timeoutMs: parseDuration(hook.timeout) * 1000 }),
+      );
+  }
   const audit = createAuditLog({
-    file: opts.auditFile ?? config.audit?.path ?? defaultAuditFile(mode, opts.env),
+    file: opts.auditFile ?? auditCfg?.path ?? defaultAuditFile(mode, opts.env),
     actor: currentActor(opts.env),
     version: VERSION,
     mode,
     now: () => now(),
+    maxBytes: auditCfg ? auditCfg.maxSizeMiB * 1024 * 1024 : undefined,
+    lockTimeoutMs:
+      opts.auditLockTimeoutMs ?? (auditCfg ? parseDuration(auditCfg.lockTimeout) * 1000 : undefined),
+    incidentId: opts.incidentId ?? (opts.env ?? process.env).ONCALL_INCIDENT ?? undefined,
+    forwarders,
+    onForwardStatus: (st) => forwardStatus(st),
   });
   // The gate gets its mutating ports late in live mode (after adapters load); until then it refuses.
   let gate = createGate({ mutate, readOnlyReason: store.getState().readOnlyReason, audit, now });
@@ -103,13 +129,15 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const refresh = async () => {
     await Promise.all([sources?.refreshNow(), vaultStatus?.refresh()]);
   };
+  const auditSession = attachAuditSession(store, audit, now);
+  const forwardStatus = onForwardStatus(store);
   const procedures = createProcedureController({
     store,
     gate: () => gate,
     ctx: { store, ports: read, now, refresh },
-    onProcedureFinished: () => store.setState({ audit: audit.recent(200) }),
+    onProcedureFinished: () => auditSession.reload(),
   });
-  store.setState({ audit: audit.recent(200) });
+  auditSession.reload();
 
   let driver: NodeJS.Timeout | null = null;
   return {
@@ -144,7 +172,24 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         });
         store.setState({ contextName: loaded.contextName });
         for (const f of failures) sourceFailed(store, f.source as SourceName, f.message, now());
+        // Audit hook: a cluster port that can say who we are (SelfSubjectReview) names that identity in
+        // every following record. Best effort: the OS user, SSH client and host are recorded regardless.
+        const whoAmI = (loaded.read.cluster as { whoAmI?: () => Promise<AuditKubernetesIdentity | null> })
+          ?.whoAmI;
+        if (whoAmI) {
+          void whoAmI
+            .call(loaded.read.cluster)
+            .then((id) =>
+              audit.setKubernetesIdentity(id ? { ...id, context: id.context ?? loaded.contextName } : null),
+            )
+            .catch((err: Error) =>
+              flash(store, `audit: Kubernetes identity unknown: ${err.message}`, 'warning'),
+            );
+        }
       }
+      // Procedures that an earlier session started and never finished (crash, SSH drop) are offered for
+      // inspection: the header's banner and the Audit screen.
+      auditSession.scanUnfinished();
       if (world && !opts.manualClock) {
         const w = world;
         const speed = opts.speed ?? 1;
@@ -168,6 +213,16 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       if (driver) clearInterval(driver);
       sources?.stop();
       vaultStatus?.stop();
+      await audit.close().catch((err: Error) =>
+        forwardStatus({
+          forwarder: 'audit',
+          ok: false,
+          error: err.message,
+          at: now(),
+          lastSeq: null,
+          failures: 1,
+        }),
+      );
       await Promise.all(
         Object.values(read).map((p) =>
           p && 'close' in p ? (p as { close(): Promise<void> }).close() : undefined,

@@ -53,19 +53,7 @@ export interface ServiceStatusJson {
     problems: string[];
     error: string | null;
   }[];
-  containers: {
-    name: string;
-    state: string;
-    health: string;
-    image: string;
-    id: string;
-    imageDigest: string | null;
-    healthOutput: string | null;
-    restartCount: number;
-    oomKilled: boolean;
-    exitCode: number;
-    startedAt: string | null;
-  }[];
+  containers: { name: string; state: string; health: string; image: string }[];
   alerts: { name: string; state: string; severity: string; summary: string; runbookUrl: string | null }[];
 }
 
@@ -146,13 +134,6 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
       state: c.state,
       health: c.health,
       image: c.image,
-      id: c.id.slice(0, 12),
-      imageDigest: c.imageDigest ?? null,
-      healthOutput: c.healthOutput ?? null,
-      restartCount: c.restartCount,
-      oomKilled: c.oomKilled,
-      exitCode: c.exitCode,
-      startedAt: c.startedAt === undefined ? null : new Date(c.startedAt).toISOString(),
     })),
     alerts: (facts.alerts ?? []).map((a) => ({
       name: a.name,

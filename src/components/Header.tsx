@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import { useApp, useAppState } from '../hooks/app-context.js';
 import { staleness } from '../state/selectors.js';
 import { clock } from './format.js';
+import { auditBanner } from '../audit/banner.js';
 import { vaultBadge } from '../state/vault-status.js';
 
 /** Context, mode, READ-ONLY badge, production banner and per-source staleness. */
@@ -13,6 +14,9 @@ export function Header({ width }: { width: number }) {
   const contextName = useAppState((s) => s.contextName);
   const now = useAppState((s) => s.now);
   const stale = useAppState((s) => staleness(s, s.now).join(' · '));
+  // An unfinished procedure from an earlier session, or audit forwarding failing (strings: cheap re-renders).
+  const auditText = useAppState((s) => auditBanner(s)?.text ?? null);
+  const auditError = useAppState((s) => auditBanner(s)?.level === 'error');
   const vaultText = useAppState((s) => vaultBadge(s.vault, s.now)?.text ?? null);
   const vaultLevel = useAppState((s) => vaultBadge(s.vault, s.now)?.level ?? 'ok');
   const production = useAppState((s) =>
@@ -48,6 +52,11 @@ export function Header({ width }: { width: number }) {
         ) : null}
         <Text dimColor>{stale || 'all sources fresh'}</Text>
       </Text>
+      {auditText ? (
+        <Text wrap="truncate-end" color={color ? (auditError ? 'red' : 'yellow') : undefined}>
+          {auditText}
+        </Text>
+      ) : null}
     </Box>
   );
 }

@@ -140,7 +140,50 @@ export const configSchema = z.strictObject({
     .optional(),
   docker: z.strictObject({ host: z.string().optional() }).optional(),
   vault: z.strictObject({ addr: loopbackOrAnyUrl.optional(), namespace: z.string().optional() }).optional(),
-  audit: z.strictObject({ path: z.string().min(1) }).optional(),
+  audit: z
+    .strictObject({
+      path: z.string().min(1).optional(),
+      /** Rotate the active file beyond this many MiB (audit.jsonl → audit.1.jsonl; the chain continues). */
+      maxSizeMiB: z.number().positive().max(4096).default(16),
+      /** How long to wait for another oncall's write lock before refusing the action. */
+      lockTimeout: duration.default('5s'),
+      /** Optional copies elsewhere; the local file stays the source of truth. */
+      forward: z
+        .strictObject({
+          syslog: z
+            .strictObject({
+              /** The local syslog daemon: udp://127.0.0.1:514, tcp://[::1]:601 or unix:///run/syslog.sock (stream). */
+              address: z
+                .string()
+                .regex(
+                  /^(?:(?:udp|tcp):\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}|unix:\/\/\/\S+)$/,
+                  'expected udp://127.0.0.1:PORT, tcp://127.0.0.1:PORT, [::1] or unix:///path (the local syslog daemon relays)',
+                ),
+              facility: z
+                .enum([
+                  'auth',
+                  'authpriv',
+                  'daemon',
+                  'user',
+                  'local0',
+                  'local1',
+                  'local2',
+                  'local3',
+                  'local4',
+                  'local5',
+                  'local6',
+                  'local7',
+                ])
+                .default('authpriv'),
+              appName: z.string().min(1).max(48).default('oncall'),
+              framing: z.enum(['octet-counting', 'newline']).default('octet-counting'),
+            })
+            .optional(),
+          webhook: z.strictObject({ url: loopbackOrAnyUrl, timeout: duration.default('5s') }).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   production: z.strictObject({ contexts: z.array(z.string()).default([]) }).optional(),
   services: z.array(serviceSchema).min(1, 'expected at least one service'),
 });

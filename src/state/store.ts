@@ -16,6 +16,8 @@ import type { Config, ServiceConfig } from '../config/schema.js';
 import type { ProcedureView } from '../procedures/view.js';
 import type { VaultStatus } from './vault-status.js';
 import type { AuditRecord } from '../audit/record.js';
+import type { UnfinishedProcedure } from '../audit/unfinished.js';
+import type { ForwardStatus } from '../audit/log.js';
 
 export type SourceName = 'cluster' | 'metrics' | 'containers' | 'health' | 'certs' | 'secrets';
 
@@ -38,6 +40,25 @@ export interface UiState {
   helpFor: ScreenName;
 }
 
+/** The Audit screen and the audit banner: chain verification, unfinished procedures, forwarding, filter. */
+export interface AuditViewState {
+  file: string | null;
+  verify: {
+    state: 'unknown' | 'checking' | 'ok' | 'failed' | 'error';
+    summary: string;
+    problems: string[];
+    checkedAt: number | null;
+  };
+  unfinished: UnfinishedProcedure[];
+  forward: ForwardStatus[];
+  filter: string;
+  filterEditing: boolean;
+  /** Show only the records of this operation (inspecting an unfinished procedure). */
+  operationId: string | null;
+  /** Rows scrolled back from the newest. */
+  offset: number;
+}
+
 export interface AppState {
   mode: 'demo' | 'live';
   readOnly: boolean;
@@ -56,6 +77,7 @@ export interface AppState {
   alerts: AlertView[];
   certs: Record<string, CertView[]>;
   audit: AuditRecord[];
+  auditView: AuditViewState;
   procedure: ProcedureView | null;
   /** Vault's health and token, when a Vault is configured (src/state/vault-status.ts). */
   vault?: VaultStatus | null;
@@ -101,6 +123,16 @@ export function createAppStore(init: StoreInit): AppStore {
     alerts: [],
     certs: {},
     audit: [],
+    auditView: {
+      file: null,
+      verify: { state: 'unknown', summary: 'not verified yet', problems: [], checkedAt: null },
+      unfinished: [],
+      forward: [],
+      filter: '',
+      filterEditing: false,
+      operationId: null,
+      offset: 0,
+    },
     procedure: null,
     ui: {
       stack: ['overview'],
