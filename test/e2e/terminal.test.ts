@@ -84,6 +84,27 @@ describe.runIf(requireBinaries(['tmux']))('terminal robustness (bundled binary i
     await expectSaneAfterExit(t, 0);
   });
 
+  it('--no-alt-screen leaves the last frame in the scrollback after q', async () => {
+    const t = await shellRun('demo --no-alt-screen');
+    await t.waitFor(/SERVICE\s+STATE/);
+    t.send('q');
+    const after = await t.waitFor('ONCALL-EXIT=0');
+    expect(after).toMatch(/SERVICE\s+STATE/);
+    expect(tmuxFlag(t, 'cursor_flag')).toBe('1');
+  });
+
+  it('TERM=dumb: readable monochrome', async () => {
+    const t = await shellRun('demo', { TERM: 'dumb' });
+    await t.waitFor('CRIT');
+    const screen = t.capture({ escapes: true });
+    const colours = [...screen.matchAll(/\u001b\[([0-9;]*)m/g)]
+      .flatMap((m) => m[1]!.split(';'))
+      .filter((p) => /^(3[0-8]|9[0-7]|4[0-8]|10[0-7])$/.test(p));
+    expect(colours).toEqual([]);
+    t.send('q');
+    await expectSaneAfterExit(t, 0);
+  });
+
   it('Ctrl-C during a procedure exits cleanly and changes nothing', async () => {
     const t = await shellRun('demo --speed 20');
     await t.waitFor(/›\s*checkout-api\s+CRIT/);
