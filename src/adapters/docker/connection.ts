@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { sanitizeText } from '../../domain/sanitize.js';
 
 export type DockerTarget =
   | { kind: 'unix'; socketPath: string; describe: string }
@@ -84,8 +85,12 @@ export function dockerodeOptions(t: DockerTarget): Record<string, unknown> {
     : { host: t.host, port: t.port, protocol: 'http' };
 }
 
-/** Turn a transport error into a sentence the operator can act on. */
+/** Turn a transport error into a sentence the operator can act on (control characters stripped). */
 export function describeDockerError(err: unknown, t: DockerTarget): string {
+  return sanitizeText(describeRaw(err, t), 400);
+}
+
+function describeRaw(err: unknown, t: DockerTarget): string {
   const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
   const where = t.describe;
   switch (e?.code) {

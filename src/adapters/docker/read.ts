@@ -6,6 +6,7 @@
 import type Docker from 'dockerode';
 import type { ContainerDetails, ContainerListener, ContainerReadPort, ContainerSelector } from '../ports.js';
 import type { ContainerView } from '../../domain/model.js';
+import { sanitizeDeep } from '../../domain/sanitize.js';
 import { describeDockerError, type DockerTarget } from './connection.js';
 import {
   carriedSummary,
@@ -110,7 +111,8 @@ export class DockerReadPort implements ContainerReadPort {
   private async view(id: string): Promise<ContainerView | null> {
     try {
       const i = await this.inspectRaw(id);
-      return toContainerView(i, await this.digestFor(i));
+      // Everything here came from the engine: no control characters reach screen, audit or logs.
+      return sanitizeDeep(toContainerView(i, await this.digestFor(i)));
     } catch (err) {
       // Removed between list and inspect: it is simply gone.
       if (isNotFound(err)) return null;
@@ -153,13 +155,13 @@ export class DockerReadPort implements ContainerReadPort {
   async inspect(id: string): Promise<ContainerDetails> {
     const i = await this.inspectRaw(id);
     const img = await this.imageRaw(i.Image);
-    return {
+    return sanitizeDeep({
       view: toContainerView(i, img ? imageDigestOf(img, i.Config.Image ?? '') : undefined),
       labels: { ...(i.Config.Labels ?? {}) },
       hasHealthcheck: hasHealthcheck(i.Config),
       carried: carriedSummary(i, img),
       lastProbeAt: lastProbeAt(i),
-    };
+    });
   }
 
   async describe(): Promise<string> {
