@@ -23,7 +23,10 @@ const requireFromRoot = createRequire(join(root, 'package.json'));
 const stubDevtools = {
   name: 'stub-react-devtools',
   setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
+      path: 'react-devtools-core',
+      namespace: 'stub',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
       contents: 'export default { initialize() {}, connectToDevTools() {} };',
       loader: 'js',
@@ -44,7 +47,11 @@ const inkNoTopLevelAwait = {
         "function loadPackageJson() { return { name: 'ink', version: undefined }; }\n",
       );
       src = src.replace(/\?\s*await loadPackageJson\(\)/, '? loadPackageJson()');
-      if (src === before || src.includes("import('./devtools.js')") || src.includes('await loadPackageJson')) {
+      if (
+        src === before ||
+        src.includes("import('./devtools.js')") ||
+        src.includes('await loadPackageJson')
+      ) {
         // Fail loudly when Ink changes shape (esbuild would also refuse the top-level await in CJS).
         throw new Error(`ink-no-top-level-await: ${args.path} no longer matches the expected shape`);
       }
@@ -114,14 +121,87 @@ export default Yoga;
   },
 };
 
-export const plugins = [stubDevtools, inkNoTopLevelAwait, yogaSync, inkFixes];
+/**
+ * zod's `z` namespace re-exports every message locale (~390 KB of the bundle, 60+ languages); oncall
+ * uses English messages only (zod registers `en` itself), so the locale index keeps `en` alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      if (!src.includes('export { default as en } from "./en.js";')) {
+        throw new Error(`zod-english-only: ${args.path} changed upstream; re-check the locale index`);
+      }
+      return { contents: 'export { default as en } from "./en.js";\n', loader: 'js' };
+    });
+  },
+};
+
+export const plugins = [stubDevtools, inkNoTopLevelAwait, yogaSync, inkFixes, zodEnglishOnly];
+
+/**
+ * Backend libraries (every dependency not needed for the first frame) are kept out of the main bundle:
+ * V8 must read and pre-parse every byte of the bundle before the first frame, and these libraries are
+ * ~6 MB of the 8 MB. Each is bundled on its own into dist/vendor/<name>.cjs, required only when an
+ * adapter that imports it is loaded (after the first frame). The SEA build inlines them instead.
+ */
+const FIRST_FRAME_PACKAGES = new Set(['ink', 'ink-select-input', 'react', 'yaml', 'zod', 'zustand']);
+export const backendPackages = Object.keys(pkg.dependencies ?? {}).filter(
+  (p) => !FIRST_FRAME_PACKAGES.has(p),
+);
+const vendorName = (spec) => `${spec.replace(/\//g, '+')}.cjs`;
+const vendorUsed = new Set();
+const vendorSplit = {
+  name: 'vendor-split',
+  setup(b) {
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const re = new RegExp(`^(?:${backendPackages.map(esc).join('|')})(?:/.*)?$`);
+    b.onResolve({ filter: re }, (args) => {
+      // The libraries' own imports of each other are bundled inside their vendor file.
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      vendorUsed.add(args.path);
+      return { path: `./vendor/${vendorName(args.path)}`, external: true };
+    });
+  },
+};
+
+async function buildVendors(outdir) {
+  mkdirSync(outdir, { recursive: true });
+  for (const spec of vendorUsed) {
+    await build({
+      absWorkingDir: root,
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(spec)});`,
+        resolveDir: root,
+        loader: 'js',
+      },
+      outfile: join(outdir, vendorName(spec)),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['*.node'],
+      define,
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+  }
+}
 export const define = {
   __ONCALL_VERSION__: JSON.stringify(pkg.version),
   'process.env.NODE_ENV': '"production"',
 };
 
 /** The single-file CommonJS bundle (also the SEA's main script). */
-export async function buildBundle({ entry = 'bin/oncall.ts', outfile, minify = false } = {}) {
+export async function buildBundle({
+  entry = 'bin/oncall.ts',
+  outfile,
+  minify = false,
+  vendor = true,
+  extraPlugins = [],
+  banner,
+} = {}) {
   await build({
     absWorkingDir: root,
     entryPoints: [entry],
@@ -130,11 +210,116 @@ export async function buildBundle({ entry = 'bin/oncall.ts', outfile, minify = f
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // Optional native add-ons (ssh2's crypto, cpu-features under dockerode) stay out: their requires fail
+    // and those libraries fall back to their JavaScript code paths, as they do without a compiler.
+    external: ['*.node'],
+    // import() of a vendor file becomes require(): the CommonJS loader, no ESM loader start-up.
+    supported: { 'dynamic-import': false },
     minify,
     sourcemap: false,
     legalComments: 'none',
     define,
-    plugins,
+    plugins: [...(vendor ? [vendorSplit] : []), ...plugins, ...extraPlugins],
+    ...(banner ? { banner: { js: banner } } : {}),
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * Bench-only: appends `globalThis.__oncallTrace?.(package)` to every file from node_modules, so a run can
+ * report which packages were evaluated before its first frame (the shipped bundle has none of this).
+ */
+const traceModules = {
+  name: 'trace-modules',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.(c|m)?js$/ }, (args) => {
+      const m = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](?!.*[\\/]node_modules[\\/])/.exec(
+        args.path,
+      );
+      const name = m ? m[1].replace(/\\/g, '/') : 'unknown';
+      const src = readFileSync(args.path, 'utf8');
+      return { contents: `${src}\n;globalThis.__oncallTrace?.(${JSON.stringify(name)});\n`, loader: 'js' };
+    });
+  },
+};
+const TRACE_BANNER = `
+const __oncallSeen = new Map();
+globalThis.__oncallTrace = (p) => { if (!__oncallSeen.has(p)) __oncallSeen.set(p, performance.now()); };
+{
+  const marker = process.env.ONCALL_TRACE_MARKER;
+  const file = process.env.ONCALL_TRACE_FILE;
+  const write = process.stdout.write.bind(process.stdout);
+  let frameAt = null;
+  let atFrame = null;
+  process.stdout.write = (chunk, ...rest) => {
+    if (atFrame === null && marker && String(chunk).includes(marker)) {
+      frameAt = performance.now();
+      atFrame = [...__oncallSeen.keys()];
+    }
+    return write(chunk, ...rest);
+  };
+  // Backend libraries live in dist/vendor/*.cjs: record when one is required.
+  const Module = require('node:module');
+  const req = Module.prototype.require;
+  Module.prototype.require = function (id) {
+    const m = /vendor[\\\\/](.+)\\.cjs$/.exec(id);
+    if (m) globalThis.__oncallTrace(m[1].replace(/\\+/g, '/'));
+    return req.apply(this, arguments);
+  };
+  process.on('exit', () => {
+    if (file) require('node:fs').writeFileSync(file, JSON.stringify({ frameAt, atFrame, all: [...__oncallSeen] }));
+  });
+}
+`;
+
+/** Everything `npm run bench` runs: the bench itself, its child fixtures, a traced and an unbundled build. */
+async function buildBench() {
+  await build({
+    absWorkingDir: root,
+    entryPoints: ['bench/run.ts'],
+    outfile: join(root, 'dist', 'bench.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    jsx: 'automatic',
+    define,
+    logLevel: 'warning',
+  });
+  await buildBundle({
+    entry: 'bench/fixtures/render-child.tsx',
+    outfile: join(root, 'dist', 'bench-render-child.cjs'),
+  });
+  await buildBundle({
+    outfile: join(root, 'dist', 'bench-oncall-trace.cjs'),
+    extraPlugins: [traceModules],
+    banner: TRACE_BANNER,
+  });
+  await buildVendors(join(root, 'dist', 'vendor'));
+  // The unbundled build: every source file transpiled on its own; packages load from node_modules.
+  const { readdirSync, statSync } = await import('node:fs');
+  const files = [];
+  const walk = (d) => {
+    for (const f of readdirSync(join(root, d))) {
+      const rel = join(d, f);
+      if (statSync(join(root, rel)).isDirectory()) walk(rel);
+      else if (/\.tsx?$/.test(f) && !f.endsWith('.d.ts')) files.push(rel);
+    }
+  };
+  walk('src');
+  walk('bin');
+  await build({
+    absWorkingDir: root,
+    entryPoints: files,
+    outdir: join(root, 'dist', 'unbundled'),
+    outbase: '.',
+    bundle: false,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    jsx: 'automatic',
+    define,
     logLevel: 'warning',
   });
 }
@@ -143,6 +328,7 @@ async function main() {
   const dist = join(root, 'dist');
   mkdirSync(dist, { recursive: true });
   await buildBundle({ outfile: join(dist, 'oncall-app.cjs') });
+  await buildVendors(join(dist, 'vendor'));
   const launcher = join(dist, 'oncall.cjs');
   writeFileSync(
     launcher,
@@ -158,8 +344,12 @@ async function main() {
   );
   chmodSync(launcher, 0o755);
   const shim = join(dist, 'oncall.mjs');
-  writeFileSync(shim, "#!/usr/bin/env node\n// Compatibility: the bin is dist/oncall.cjs.\nimport './oncall.cjs';\n");
+  writeFileSync(
+    shim,
+    "#!/usr/bin/env node\n// Compatibility: the bin is dist/oncall.cjs.\nimport './oncall.cjs';\n",
+  );
   chmodSync(shim, 0o755);
+  if (process.argv.includes('--bench')) await buildBench();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -10,6 +10,17 @@ export function colorAllowed(env: NodeJS.ProcessEnv): boolean {
   return !('NO_COLOR' in env && env.NO_COLOR !== undefined) && env.TERM !== 'dumb';
 }
 
+/**
+ * Ink render options: only changed lines are rewritten (a one-cell change costs a few hundred bytes, not
+ * the whole screen), and renders are throttled to 30 frames/s so bursts of store updates coalesce.
+ */
+export const RENDER_OPTIONS = {
+  exitOnCtrlC: false,
+  patchConsole: false,
+  incrementalRendering: true,
+  maxFps: 30,
+} as const;
+
 export async function runTui(
   rt: Runtime,
   opts: { altScreen: boolean; env: NodeJS.ProcessEnv },
@@ -59,7 +70,7 @@ export async function runTui(
     <AppContext.Provider value={services}>
       <App />
     </AppContext.Provider>,
-    { exitOnCtrlC: false, patchConsole: false, incrementalRendering: true, maxFps: 30 },
+    RENDER_OPTIONS,
   );
   const onSignal = (sig: NodeJS.Signals) =>
     void shutdown(sig === 'SIGINT' ? 130 : 128 + (sig === 'SIGHUP' ? 1 : 15), `received ${sig}`);
