@@ -22,6 +22,14 @@ export function Header({ width }: { width: number }) {
   const production = useAppState((s) =>
     s.productionContexts.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(s.contextName)),
   );
+  // A healthy Vault is a quiet note on the first line when it fits; trouble leads the second line.
+  const line1 =
+    `oncall ctx ${contextName}`.length +
+    (production ? 13 : 0) +
+    (mode === 'demo' ? 7 : 0) +
+    (readOnly ? 11 : 0) +
+    12;
+  const vaultFits = vaultText !== null && line1 + vaultText.length + 1 <= width;
   return (
     <Box flexDirection="column" width={width}>
       <Box>
@@ -38,14 +46,14 @@ export function Header({ width }: { width: number }) {
           </Text>
         ) : null}
         <Box flexGrow={1} />
+        {vaultText && vaultLevel === 'ok' && vaultFits ? <Text dimColor>{vaultText} </Text> : null}
         <Text dimColor>{clock(now)} UTC</Text>
       </Box>
       <Text wrap="truncate-end">
-        {vaultText ? (
+        {vaultText && vaultLevel !== 'ok' ? (
           <Text
             bold={vaultLevel === 'critical'}
-            color={color && vaultLevel !== 'ok' ? (vaultLevel === 'critical' ? 'red' : 'yellow') : undefined}
-            dimColor={vaultLevel === 'ok'}
+            color={color ? (vaultLevel === 'critical' ? 'red' : 'yellow') : undefined}
           >
             {vaultText} ·{' '}
           </Text>

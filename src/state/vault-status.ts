@@ -75,28 +75,26 @@ export function startVaultStatus(
   };
 }
 
-/** "Vault sealed" / "Vault token 42m" / null when nothing worth saying, for the status bar. */
+/**
+ * The status bar's Vault note: "vault 59m" (token TTL) when all is well; "VAULT SEALED", "Vault token
+ * EXPIRED", "Vault token 4m left" or the error when it needs attention.
+ */
 export function vaultBadge(
   v: VaultStatus | null | undefined,
   now: number,
 ): { text: string; level: 'ok' | 'warning' | 'critical' } | null {
   if (!v) return null;
-  if (!v.initialized) return { text: 'Vault uninitialised', level: 'critical' };
-  if (v.sealed) return { text: 'Vault SEALED', level: 'critical' };
+  if (!v.initialized) return { text: 'VAULT UNINITIALISED', level: 'critical' };
+  if (v.sealed) return { text: 'VAULT SEALED', level: 'critical' };
   if (v.error) return { text: `Vault: ${v.error}`.slice(0, 60), level: 'warning' };
-  if (v.ttlSeconds === null) return { text: 'Vault ok', level: 'ok' };
-  if (v.ttlSeconds === 0) return { text: `Vault${v.standby ? ' standby' : ''} token no expiry`, level: 'ok' };
+  const standby = v.standby ? ' standby' : '';
+  if (v.ttlSeconds === null || v.ttlSeconds === 0) return { text: `vault${standby} ok`, level: 'ok' };
   const left = Math.max(0, v.ttlSeconds - Math.floor((now - v.at) / 1000));
-  const text =
-    left >= 86_400
-      ? `${Math.floor(left / 86_400)}d`
-      : left >= 3600
-        ? `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, '0')}m`
-        : left >= 60
-          ? `${Math.floor(left / 60)}m`
-          : `${left}s`;
-  return {
-    text: `Vault${v.standby ? ' standby' : ''} token ${left === 0 ? 'EXPIRED' : text}`,
-    level: left === 0 ? 'critical' : left < 600 ? 'warning' : 'ok',
-  };
+  if (left === 0) return { text: 'Vault token EXPIRED', level: 'critical' };
+  const d = Math.floor(left / 86_400);
+  const h = Math.floor((left % 86_400) / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const ttl = d ? `${d}d${h}h` : h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m` : `${left}s`;
+  if (left < 600) return { text: `Vault token ${ttl} left`, level: 'warning' };
+  return { text: `vault${standby} ${ttl}`, level: 'ok' };
 }
