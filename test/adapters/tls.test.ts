@@ -122,6 +122,22 @@ describe.runIf(requireBinaries(['openssl']))('live TLS probe (real servers, Open
     ]);
   });
 
+  it('a full chain up to a root that is not trusted is flagged as an untrusted root', async () => {
+    const full = await startSingleServer(pki, 'app', { withRoot: true });
+    try {
+      const views = await probeTls({ host: '127.0.0.1', port: full.port }, { now: pki.now });
+      expect(views.map((v) => v.subject)).toEqual(['CN=app.test', 'CN=test intermediate', 'CN=test root']);
+      expect(views[0]!.problems).toEqual(['untrusted root: "CN=test root"']);
+      const trusted = await probeTls(
+        { host: '127.0.0.1', port: full.port, ca: pki.caCert },
+        { now: pki.now },
+      );
+      expect(trusted[0]!.problems).toEqual([]);
+    } finally {
+      await full.close();
+    }
+  });
+
   it('no SNI: the IP is checked against the default certificate', async () => {
     const views = await probeTls({ host: '127.0.0.1', port: sni.port, ca: pki.caCert }, { now: pki.now });
     expect(views[0]!.subject).toBe('CN=self.test');

@@ -72,10 +72,15 @@ export function startSniServer(
   return listen(server, new Set());
 }
 
-/** A server with one certificate for every client (no SNI needed). */
-export function startSingleServer(pki: Pki, leaf: string, opts: { leafOnly?: boolean } = {}) {
+/** A server with one certificate for every client (no SNI needed): leaf only, leaf + intermediate, or + root. */
+export function startSingleServer(
+  pki: Pki,
+  leaf: string,
+  opts: { leafOnly?: boolean; withRoot?: boolean } = {},
+) {
   const l = pki.leaves[leaf]!;
-  const server = tls.createServer({ key: l.key, cert: opts.leafOnly ? l.cert : l.chain }, answer);
+  const cert = opts.leafOnly ? l.cert : opts.withRoot ? l.chain + pki.caCert : l.chain;
+  const server = tls.createServer({ key: l.key, cert }, answer);
   return listen(server, new Set());
 }
 
