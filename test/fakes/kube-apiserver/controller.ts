@@ -14,7 +14,6 @@
  *   "crash" → CrashLoopBackOff, "oom" → CrashLoopBackOff after OOMKilled, "nopull" → ImagePullBackOff,
  *   "notready" → running but never ready.
  */
-import { randomBytes } from 'node:crypto';
 import { canonical } from './patch.js';
 import type { KObj } from './resources.js';
 import { selectorToString } from './selectors.js';
@@ -47,6 +46,19 @@ export function templateHash(template: KObj, collisionCount = 0): string {
   return [...String(h)].map((c) => SAFE[c.charCodeAt(0) % SAFE.length]).join('');
 }
 
+const canonicalCache = new WeakMap<object, string>();
+/** canonical JSON of a template without the hash label, cached per (immutable) stored template */
+function templateKey(template: KObj): string {
+  if (template && typeof template === 'object') {
+    const hit = canonicalCache.get(template);
+    if (hit !== undefined) return hit;
+    const k = JSON.stringify(withoutHash(template));
+    canonicalCache.set(template, k);
+    return k;
+  }
+  return JSON.stringify(withoutHash(template));
+}
+
 function withoutHash(template: KObj): KObj {
   const t = JSON.parse(JSON.stringify(template ?? {}));
   if (t.metadata?.labels) {
@@ -57,7 +69,7 @@ function withoutHash(template: KObj): KObj {
 }
 
 export function equalIgnoreHash(a: KObj, b: KObj): boolean {
-  return JSON.stringify(withoutHash(a)) === JSON.stringify(withoutHash(b));
+  return templateKey(a) === templateKey(b);
 }
 
 function resolve(v: unknown, total: number, roundUp: boolean): number {
@@ -280,7 +292,7 @@ export class Controllers {
     const pod = this.store.get('pods', ns, name);
     if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return;
     const now = timestamp();
-    const p = clone(pod);
+    const p = { ...pod };
     let allReady = true;
     let pending = false;
     const statuses = (p.spec.containers as KObj[]).map((c) => {
@@ -453,7 +465,7 @@ export class Controllers {
     const tpl = rs.spec.template ?? {};
     let name = '';
     do {
-      name = `${rs.metadata.name}-${[...randomBytes(5)].map((b) => SAFE[b % SAFE.length]).join('')}`;
+      name = `${rs.metadata.name}-${Array.from({ length: 5 }, () => SAFE[Math.floor(Math.random() * SAFE.length)]).join('')}`;
     } while (this.store.get('pods', rs.metadata.namespace, name));
     const meta: KObj = {
       name,
@@ -472,7 +484,7 @@ export class Controllers {
       ],
     };
     if (tpl.metadata?.annotations) meta.annotations = { ...tpl.metadata.annotations };
-    const spec = { ...clone(tpl.spec ?? {}), nodeName: 'fake-node' };
+    const spec = { ...(tpl.spec ?? {}), nodeName: 'fake-node' };
     return this.store.create('pods', {
       kind: 'Pod',
       apiVersion: 'v1',
@@ -493,7 +505,8 @@ export class Controllers {
   private syncDeployment(ns: string, name: string): void {
     let d = this.store.get('deployments', ns, name);
     if (!d || d.metadata.deletionTimestamp) return;
-    d = clone(d);
+    // shallow copies: stored objects are immutable, only metadata/status of this copy change
+    d = { ...d, metadata: { ...d.metadata }, status: { ...(d.status ?? {}) } };
     const rsList = this.store
       .dependents(d.metadata.uid, 'replicasets')
       .filter((rs) => !rs.metadata.deletionTimestamp);
@@ -556,8 +569,8 @@ export class Controllers {
     const newRevision = String(maxOld + 1);
     let newRS = found;
     if (newRS) {
-      const rs = clone(newRS);
-      rs.metadata.annotations ??= {};
+      const rs = { ...newRS, metadata: { ...newRS.metadata }, spec: { ...newRS.spec } };
+      rs.metadata.annotations = { ...(rs.metadata.annotations ?? {}) };
       const a = rs.metadata.annotations;
       let changed = false;
       for (const [k, v] of Object.entries((d.metadata.annotations ?? {}) as Record<string, string>)) {
@@ -685,9 +698,13 @@ export class Controllers {
 
   /** Scales a ReplicaSet (and its replica annotations); returns the stored RS. */
   private scaleRs(rs: KObj, d: KObj, to: number): KObj {
-    const r = clone(this.store.get('replicasets', rs.metadata.namespace, rs.metadata.name) ?? rs);
+    const cur = this.store.get('replicasets', rs.metadata.namespace, rs.metadata.name) ?? rs;
+    const r = {
+      ...cur,
+      metadata: { ...cur.metadata, annotations: { ...(cur.metadata.annotations ?? {}) } },
+      spec: { ...cur.spec },
+    };
     const from = specReplicas(r);
-    r.metadata.annotations ??= {};
     const annChanged = this.replicasAnnotations(d, r.metadata.annotations);
     if (from === to && !annChanged) return r;
     r.spec.replicas = to;
@@ -864,7 +881,7 @@ export class Controllers {
       readyReplicas: sum(all, (rs) => rs.status?.readyReplicas ?? 0),
       availableReplicas: available,
       unavailableReplicas: Math.max(0, total - available),
-      conditions: clone(d.status?.conditions ?? []),
+      conditions: [...(d.status?.conditions ?? [])],
     };
     if (d.status?.collisionCount) status.collisionCount = d.status.collisionCount;
     const { unavailable } = surgeAndUnavailable(d);

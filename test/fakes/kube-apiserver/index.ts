@@ -798,12 +798,25 @@ class Fake implements FakeApiServer {
       if (query.resourceVersionMatch === 'Exact' && rv < this.store.oldestRv)
         fail(410, 'Expired', `The resourceVersion for the provided list is too old.`);
     }
+    const all = this.store.list(def.storage, route.namespace);
+    let from = 0;
+    if (startAfter !== undefined) {
+      // binary search in key order (namespace/name) for the first key after the token
+      const keyOf = (o: KObj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      let lo = 0;
+      let hi = all.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (keyOf(all[mid]) <= startAfter) lo = mid + 1;
+        else hi = mid;
+      }
+      from = lo;
+    }
+    const filtered = labels.length > 0 || fields.length > 0;
     const items: KObj[] = [];
-    for (const o of this.store.list(def.storage, route.namespace)) {
-      if (startAfter !== undefined && `${o.metadata.namespace ?? ''}/${o.metadata.name}` <= startAfter)
-        continue;
-      const e = this.external(def, o);
-      if (!matchLabels(labels, e.metadata.labels) || !matchFields(fields, e)) continue;
+    for (let i = from; i < all.length; i++) {
+      const e = this.external(def, all[i]);
+      if (filtered && (!matchLabels(labels, e.metadata.labels) || !matchFields(fields, e))) continue;
       items.push(e);
     }
     const limit = Number(query.limit ?? 0);

@@ -33,8 +33,16 @@ const WITH_GENERATION = new Set([
 
 const LOG_CAP = 200_000;
 
+let lastSecond = -1;
+let lastStamp = '';
+/** RFC 3339 with whole seconds, as metav1.Time serialises */
 export function timestamp(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastStamp = new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastStamp;
 }
 
 const jsonCache = new WeakMap<object, string>();
@@ -81,16 +89,34 @@ export class Store {
     return this.bucket(storage, ns, false)?.get(name);
   }
 
+  /** sorted namespace / name arrays per storage, rebuilt lazily after a create or delete */
+  private sorted = new Map<string, { spaces?: string[]; names: Map<string, string[]> }>();
+
+  private sortedOf(storage: string) {
+    let c = this.sorted.get(storage);
+    if (!c) this.sorted.set(storage, (c = { names: new Map() }));
+    return c;
+  }
+
+  private invalidate(storage: string, ns: string, namespaceSetChanged: boolean): void {
+    const c = this.sorted.get(storage);
+    if (!c) return;
+    c.names.delete(ns);
+    if (namespaceSetChanged) c.spaces = undefined;
+  }
+
   /** Objects sorted by namespace then name (etcd key order); `ns` undefined = every namespace. */
   list(storage: string, ns?: string): KObj[] {
     const byNs = this.data.get(storage);
     if (!byNs) return [];
-    const spaces = ns === undefined ? [...byNs.keys()].sort() : [ns];
+    const c = this.sortedOf(storage);
+    const spaces = ns === undefined ? (c.spaces ??= [...byNs.keys()].sort()) : [ns];
     const out: KObj[] = [];
     for (const n of spaces) {
       const b = byNs.get(n);
       if (!b) continue;
-      const names = [...b.keys()].sort();
+      let names = c.names.get(n);
+      if (!names) c.names.set(n, (names = [...b.keys()].sort()));
       for (const name of names) out.push(b.get(name));
     }
     return out;
@@ -146,7 +172,9 @@ export class Store {
     o.metadata.creationTimestamp = timestamp();
     if (WITH_GENERATION.has(storage)) o.metadata.generation = 1;
     o.metadata.resourceVersion = String(++this.rv);
+    const hadNs = this.data.get(storage)?.has(ns) ?? false;
     this.bucket(storage, ns, true)!.set(o.metadata.name, o);
+    this.invalidate(storage, ns, !hadNs);
     this.index(storage, o, true);
     this.emit({ rv: this.rv, storage, type: 'ADDED', obj: o });
     return o;
@@ -166,7 +194,8 @@ export class Store {
     if (prev.metadata.deletionTimestamp) o.metadata.deletionTimestamp = prev.metadata.deletionTimestamp;
     if (WITH_GENERATION.has(storage)) {
       o.metadata.generation = prev.metadata.generation ?? 1;
-      if (JSON.stringify(o.spec) !== JSON.stringify(prev.spec)) o.metadata.generation++;
+      if (o.spec !== prev.spec && JSON.stringify(o.spec) !== JSON.stringify(prev.spec))
+        o.metadata.generation++;
     }
     if (opts.skipNoop) {
       o.metadata.resourceVersion = prev.metadata.resourceVersion;
@@ -185,6 +214,7 @@ export class Store {
     const prev = b?.get(name);
     if (!b || !prev) return undefined;
     b.delete(name);
+    this.invalidate(storage, ns, false);
     this.index(storage, prev, false);
     const o = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(++this.rv) } };
     this.emit({ rv: this.rv, storage, type: 'DELETED', obj: o, prev });
