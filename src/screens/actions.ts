@@ -59,7 +59,8 @@ export function keptOriginalReason(s: AppState, name: string): string | null {
 
 export const SERVICE_ACTIONS: ActionDef[] = [
   {
-    keys: ['k'],
+    // K, not k: k moves the selection up on the Overview (vi keys).
+    keys: ['K'],
     kind: 'rotate-secret',
     label: 'rotate secret',
     description:
