@@ -82,7 +82,8 @@ export function summarizeService(f: ServiceFacts): ServiceSummary {
   }
   for (const c of f.certs ?? []) {
     known = true;
-    if (c.level === 'critical')
+    if (c.error) add('unknown', `cert ${c.name} unreadable: ${c.error}`);
+    else if (c.level === 'critical')
       add('critical', c.daysLeft < 0 ? `cert ${c.name} expired` : `cert ${c.name} expires in ${c.daysLeft}d`);
     else if (c.level === 'warning') add('warning', `cert ${c.name} expires in ${c.daysLeft}d`);
   }

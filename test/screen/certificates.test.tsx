@@ -135,6 +135,10 @@ describe.runIf(requireBinaries(['openssl']))('Certificates screen over real TLS 
       daysLeft: null,
       error: `connection refused by 127.0.0.1:${refusedPort}`,
     });
+    expect(web.state).toBe('unknown');
+    expect(web.reasons).toContain(
+      `cert 127.0.0.1:${refusedPort} unreadable: connection refused by 127.0.0.1:${refusedPort}`,
+    );
     const app0 = web.certs.find((c) => c.name === `app.test@127.0.0.1:${sni.port}`)!;
     expect(app0).toMatchObject({
       source: 'tls',
