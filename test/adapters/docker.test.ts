@@ -245,6 +245,15 @@ services:
     chmodSync(sock, 0o600);
     chmodSync(dir, 0o755);
     try {
+      if (process.getuid?.() !== 0) {
+        // Not root: the file mode alone denies us.
+        chmodSync(sock, 0o000);
+        const { read } = createDockerAdapters({ host: `unix://${sock}`, readOnly: true, env: {} });
+        await expect(read.list({ service: 'web', name: 'web' })).rejects.toThrow(
+          `permission denied on unix://${sock}`,
+        );
+        return;
+      }
       const entry = join(dir, 'entry.ts');
       writeFileSync(
         entry,

@@ -291,7 +291,7 @@ export function extraNetworks(i: ContainerInspect): [string, NetworkEndpoint][] 
 export function carriedSummary(i: ContainerInspect, oldImage: ImageInspect | null): string[] {
   const body = recreateBody(i, oldImage, i.Config.Image ?? i.Image);
   const hc = body.HostConfig as ContainerInspect['HostConfig'];
-  const envKeys = ((body.Env as string[]) ?? []).map((e) => e.split('=')[0]);
+  const envKeys = ((body.Env as string[]) ?? []).map((e) => e.split('=')[0]).sort();
   const labels = Object.keys((body.Labels as Record<string, string>) ?? {});
   const mounts = (i.Mounts ?? []).map((m) => `${m.Destination}${m.RW === false ? ':ro' : ''}`);
   const rp = hc.RestartPolicy;
