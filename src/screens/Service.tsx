@@ -2,7 +2,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { useApp, useAppState, type AppServices } from '../hooks/app-context.js';
 import type { KeyBinding } from '../hooks/bindings.js';
-import { selectServiceRows } from '../state/selectors.js';
+import { formatAge, selectServiceRows } from '../state/selectors.js';
 import type { AppState } from '../state/store.js';
 import {
   LEVEL_COLOR,
@@ -10,9 +10,12 @@ import {
   budgetCell,
   burnCell,
   clock,
+  pad,
+  padLeft,
   sliCell,
   sparkline,
 } from '../components/format.js';
+import type { SloStatus } from '../domain/model.js';
 import { imageTag } from '../domain/rollout.js';
 import type { ContainerView } from '../domain/model.js';
 import { actionBindings, keptOriginalReason } from './actions.js';
@@ -35,6 +38,74 @@ function Section({ title, children }: { title: string; children: React.ReactNode
         {children}
       </Box>
     </Box>
+  );
+}
+
+/** The SLO section: summary, budget bar, the burn table for every window pair, the 24 h error sparkline. */
+function SloDetail({ slo, color }: { slo: SloStatus; color: boolean }) {
+  const metrics = useAppState((s) => s.sources.metrics);
+  const now = useAppState((s) => s.now);
+  const alertColor = slo.alert === 'page' ? 'red' : slo.alert === 'ticket' ? 'yellow' : 'green';
+  const left = slo.budgetUsedFraction === null ? null : 1 - slo.budgetUsedFraction;
+  const barWidth = 30;
+  const filled = left === null ? 0 : Math.round(Math.min(1, Math.max(0, left)) * barWidth);
+  const peak = slo.errorSeries.length ? Math.max(...slo.errorSeries) : 0;
+  return (
+    <>
+      <Text wrap="truncate-end">
+        {slo.objective}% / {slo.windowDays}d · SLI {sliCell(slo)} ·{' '}
+        <Text bold color={color ? alertColor : undefined}>
+          {slo.noData ? 'no data' : slo.alert === 'none' ? 'ok' : slo.alert.toUpperCase()}
+        </Text>
+        {slo.noData ? ' (no traffic in any window)' : ''}
+      </Text>
+      <Text wrap="truncate-end">
+        budget <Text color={color ? alertColor : undefined}>{'█'.repeat(filled)}</Text>
+        <Text dimColor>{'░'.repeat(barWidth - filled)}</Text>{' '}
+        {left === null
+          ? 'no data'
+          : slo.budgetRemainingMinutes! < 0
+            ? `overspent ${(-slo.budgetRemainingMinutes!).toFixed(1)}m`
+            : `${budgetCell(slo)} of ${slo.budgetTotalMinutes.toFixed(1)}m`}
+        {slo.exhaustionHours !== null &&
+        slo.exhaustionHours > 0 &&
+        slo.burnRate1h !== null &&
+        slo.burnRate1h > 1
+          ? ` · empty in ${slo.exhaustionHours.toFixed(1)}h`
+          : ''}
+      </Text>
+      <Text dimColor wrap="truncate-end">
+        {pad('window', 8)}
+        {padLeft('long', 8)}
+        {padLeft('short', 8)}
+        {padLeft('limit', 8)} {pad('action', 7)}
+      </Text>
+      {slo.windows.map((x) => (
+        <Text key={`${x.long}/${x.short}`} wrap="truncate-end">
+          {pad(`${x.long}/${x.short}`, 8)}
+          {padLeft(burnCell(x.longBurn), 8)}
+          {padLeft(burnCell(x.shortBurn), 8)}
+          {padLeft(`>${x.threshold}×`, 8)} {pad(x.severity, 7)}
+          {x.firing ? (
+            <Text bold color={color ? (x.severity === 'page' ? 'red' : 'yellow') : undefined}>
+              FIRING
+            </Text>
+          ) : (
+            ''
+          )}
+        </Text>
+      ))}
+      <Text wrap="truncate-end">
+        24h errors {slo.errorSeries.length ? sparkline(slo.errorSeries, 48) : 'no data'}
+        {peak > 0 ? ` max ${(peak * 100).toFixed(2)}%` : ''}
+      </Text>
+      {metrics.error ? (
+        <Text wrap="truncate-end" color={color ? 'yellow' : undefined}>
+          {metrics.updatedAt === null ? 'no data' : `stale ${formatAge(now - metrics.updatedAt)}`} —{' '}
+          {metrics.error}
+        </Text>
+      ) : null}
+    </>
   );
 }
 
@@ -147,26 +218,9 @@ export function Service({ height, width }: { height: number; width: number }) {
       );
   }
   if (facts.slo) {
-    const slo = facts.slo;
     lines.push(
       <Section key="slo" title="SLO">
-        <Text wrap="truncate-end">
-          {slo.objective}% / {slo.windowDays}d · SLI {sliCell(slo)} · budget {budgetCell(slo)} of{' '}
-          {slo.budgetTotalMinutes.toFixed(1)}m left
-          {slo.exhaustionHours !== null && slo.burnRate1h !== null && slo.burnRate1h > 1
-            ? ` · empty in ${slo.exhaustionHours.toFixed(1)}h`
-            : ''}{' '}
-          · {slo.alert}
-        </Text>
-        <Text wrap="truncate-end">
-          {slo.windows
-            .map(
-              (x) =>
-                `${x.long}/${x.short} ${burnCell(x.longBurn)}/${burnCell(x.shortBurn)}${x.firing ? '!' : ''}`,
-            )
-            .join('  ')}
-        </Text>
-        <Text wrap="truncate-end">24h errors {sparkline(slo.errorSeries, 48)}</Text>
+        <SloDetail slo={facts.slo} color={color} />
       </Section>,
     );
   }

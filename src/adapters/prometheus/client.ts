@@ -313,8 +313,12 @@ export class PrometheusClient {
     }));
   }
 
-  async close(): Promise<void> {
-    await this.pool.close();
+  private closing: Promise<void> | null = null;
+
+  /** Close the pool (idempotent: the runtime and a test may both close). */
+  close(): Promise<void> {
+    this.closing ??= this.pool.close();
+    return this.closing;
   }
 
   /** One API call with retries; returns `data` of a success envelope or throws a PrometheusError. */
