@@ -3,12 +3,14 @@
  * one SNI name each) probed as one batch through the certificate probe, next to what an operator does by
  * hand — a loop of `openssl s_client` over the same 200 endpoints — measured in the same run. Also a batch
  * where 10 of the 200 accept TCP and never answer the handshake: it must cost about one timeout, not ten.
+ * And 200 HTTP health endpoints (JSON bodies with named checks) as one batch next to a `curl` loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { missingBinaries } from '../../test/helpers/backend.js';
 import { createPki, type Pki } from '../../test/helpers/pki.js';
 import { createCertProbe } from '../../src/adapters/certs/index.js';
+import { createHealthProbe } from '../../src/adapters/health/index.js';
 import { serviceSchema, type CertificateConfig } from '../../src/config/schema.js';
 import type { BenchRow, BenchSuite } from '../types.js';
 
@@ -35,7 +37,12 @@ const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(sr
     ports.push(await listen(srv));
   }
   for (let i = 0; i < hanging; i++) hangPorts.push(await listen(net.createServer((s) => s.on('error', () => {}))));
-  process.stdout.write(JSON.stringify({ ports, hangPorts }) + '\\n');
+  const body = JSON.stringify({ status: 'ok', checks: { database: 'ok', cache: 'degraded', queue: 'ok' } });
+  const httpPorts = [];
+  for (let i = 0; i < count; i++)
+    httpPorts.push(await listen(require('http').createServer((q, r) => {
+      r.writeHead(200, { 'content-type': 'application/json' }); r.end(body); })));
+  process.stdout.write(JSON.stringify({ ports, hangPorts, httpPorts }) + '\\n');
 })();
 `;
 
@@ -46,7 +53,7 @@ function median(xs: number[]): number {
 
 async function startServers(
   pki: Pki,
-): Promise<{ child: ChildProcess; ports: number[]; hangPorts: number[] }> {
+): Promise<{ child: ChildProcess; ports: number[]; hangPorts: number[]; httpPorts: number[] }> {
   const child = spawn(process.execPath, ['-e', SERVER_SCRIPT, pki.dir, String(ENDPOINTS), String(HANGING)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -55,8 +62,18 @@ async function startServers(
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`TLS server process exited (${code}) before listening`)));
   });
-  const { ports, hangPorts } = JSON.parse(line) as { ports: number[]; hangPorts: number[] };
-  return { child, ports, hangPorts };
+  const parsed = JSON.parse(line) as { ports: number[]; hangPorts: number[]; httpPorts: number[] };
+  return { child, ...parsed };
+}
+
+function curl(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('curl', ['-s', '--max-time', '3', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.once('error', reject);
+    p.once('exit', () => resolve(out));
+  });
 }
 
 function sClient(port: number, name: string, caFile: string): Promise<string> {
@@ -132,7 +149,44 @@ export const probes: BenchSuite = {
       }
       const b = median(batch);
       const l = median(loop);
+
+      // HTTP health: 200 endpoints with JSON checks, one batch (fresh connections each run) vs a curl loop.
+      const urls = servers.httpPorts.map((port) => `http://127.0.0.1:${port}/health/`);
+      const healthBatch: number[] = [];
+      let degraded = 0;
+      for (let r = 0; r < RUNS; r++) {
+        const hp = createHealthProbe({ concurrency: 32 });
+        const t0 = performance.now();
+        const res = await hp.probe(
+          'bench',
+          urls.map((url) => ({ url, timeout: '3s', followRedirects: false })),
+        );
+        healthBatch.push(performance.now() - t0);
+        degraded = res.filter(
+          (x) => x.state === 'warning' && x.checks.some((c) => c.name === 'cache' && !c.ok),
+        ).length;
+        await hp.close();
+      }
+      if (degraded !== ENDPOINTS) throw new Error(`expected ${ENDPOINTS} degraded results, got ${degraded}`);
+      const t2 = performance.now();
+      let curlOk = 0;
+      for (const url of urls) if ((await curl(url)).includes('"cache":"degraded"')) curlOk++;
+      const curlMs = performance.now() - t2;
+      if (curlOk !== ENDPOINTS) throw new Error(`curl got ${curlOk} of ${ENDPOINTS} bodies`);
+      const hb = median(healthBatch);
+
       return [
+        {
+          group: GROUP,
+          measure: `${ENDPOINTS} HTTP health endpoints, one batch (pool 32)`,
+          value: hb,
+          unit: 'ms',
+          baseline: { label: `curl loop ×${ENDPOINTS}`, value: curlMs },
+          ratio: hb / curlMs,
+          target: '< 1× the curl loop',
+          pass: hb < curlMs,
+          note: `median of ${RUNS} batches (new connections each), JSON checks parsed; one curl loop`,
+        },
         {
           group: GROUP,
           measure: `${ENDPOINTS} TLS endpoints, one batch (pool 32)`,
