@@ -8,6 +8,10 @@ import { configSchema } from '../../src/config/schema.js';
 import { requireBinaries } from '../helpers/backend.js';
 import { startPrometheus, type BackfillSeries, type PrometheusServer } from '../helpers/prometheus-server.js';
 import { KEYS, renderApp } from '../helpers/render-app.js';
+import { runCli } from '../helpers/cli.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const END = Math.floor(Date.now() / 60_000) * 60;
 
@@ -102,6 +106,39 @@ describe.runIf(requireBinaries(['prometheus', 'promtool']))('SLO screens on a re
       expect(ok).not.toContain('FIRING');
     } finally {
       await app.cleanup();
+    }
+  });
+
+  it('`oncall status --json` (the built binary) reports the SLO from Prometheus', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oncall-prom-status-'));
+    try {
+      const file = join(dir, 'oncall.yaml');
+      writeFileSync(
+        file,
+        `readOnly: true\nprometheus: {url: "${prom.url}"}\nservices:\n` +
+          `  - name: checkout\n    slo: {objective: 99.9, metric: http_requests_total}\n` +
+          `  - name: idle\n    slo: {objective: 99.9, metric: http_requests_total}\n`,
+      );
+      const r = runCli(['status', '--json', '--config', file], { env: { XDG_STATE_HOME: dir } });
+      expect(r.code).toBe(2); // critical: paging
+      const out = JSON.parse(r.stdout) as {
+        sources: { metrics: { error: string | null } };
+        services: { name: string; slo: Record<string, unknown> | null }[];
+      };
+      expect(out.sources.metrics.error).toBeNull();
+      const checkout = out.services.find((x) => x.name === 'checkout')!.slo!;
+      expect(checkout).toMatchObject({ objective: 99.9, alert: 'page' });
+      expect(checkout.burnRate1h as number).toBeCloseTo(20, 1);
+      expect(checkout.burnRate6h as number).toBeCloseTo(6.67, 1);
+      expect(checkout.budgetRemainingMinutes as number).toBeLessThan(0);
+      expect(out.services.find((x) => x.name === 'idle')!.slo).toMatchObject({
+        sli: null,
+        budgetRemainingMinutes: null,
+        burnRate1h: null,
+        alert: 'none',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
