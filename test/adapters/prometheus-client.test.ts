@@ -89,15 +89,13 @@ describe('Prometheus client faults (local node servers)', () => {
     const token = 's3cr3t-token-value';
     const s = await serve((req, res) => {
       // A server that echoes the credentials back in its error body.
-      res
-        .writeHead(500, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            status: 'error',
-            errorType: 'internal',
-            error: `boom for ${req.headers.authorization}`,
-          }),
-        );
+      res.writeHead(500, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'error',
+          errorType: 'internal',
+          error: `boom for ${req.headers.authorization}`,
+        }),
+      );
     });
     servers.push(s.server);
     const c = new PrometheusClient({ url: s.url, retries: 2, backoffMs: 5, bearerToken: token });
@@ -112,15 +110,13 @@ describe('Prometheus client faults (local node servers)', () => {
 
   it('does not retry a 4xx and surfaces errorType/error', async () => {
     const s = await serve((_req, res) =>
-      res
-        .writeHead(422, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            status: 'error',
-            errorType: 'execution',
-            error: 'query \u001b[2Jtoo many samples',
-          }),
-        ),
+      res.writeHead(422, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'error',
+          errorType: 'execution',
+          error: 'query \u001b[2Jtoo many samples',
+        }),
+      ),
     );
     servers.push(s.server);
     const c = new PrometheusClient({ url: s.url, backoffMs: 5 });
