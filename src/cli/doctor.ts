@@ -144,7 +144,15 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
       authenticated: null,
       actions: 'read',
       latencyMs: r.ms,
-      detail: r.ok ? r.value.map((c) => `${c.name} ${c.daysLeft}d`).join(', ') : r.error,
+      detail: r.ok
+        ? r.value
+            .map((c) =>
+              c.level === 'unknown'
+                ? `${c.name} unreadable: ${c.error ?? 'unknown error'}`
+                : `${c.name} ${c.daysLeft}d`,
+            )
+            .join(', ')
+        : r.error,
     });
   }
   const secretPaths = [...new Set(cfg.services.flatMap((s) => s.secrets.map((x) => x.vaultPath)))];

@@ -243,9 +243,9 @@ export function Service({ height, width }: { height: number; width: number }) {
       <Section key="certs" title="CERTS">
         {facts.certs.slice(0, 3).map((c) => (
           <Text key={`${c.name}-${c.serial}`} wrap="truncate-end">
-            {c.name} {c.daysLeft}d {c.level.toUpperCase()} until{' '}
-            {new Date(c.notAfter).toISOString().slice(0, 10)} ({c.source})
-            {c.problems.length ? ` ${c.problems.join(', ')}` : ''}
+            {c.level === 'unknown'
+              ? `${c.name} UNREADABLE (${c.source}): ${c.error ?? c.problems.join(', ')}`
+              : `${c.name} ${c.daysLeft}d ${c.level.toUpperCase()} until ${new Date(c.notAfter).toISOString().slice(0, 10)} (${c.source})${c.problems.length ? ` ${c.problems.join(', ')}` : ''}`}
           </Text>
         ))}
       </Section>,
