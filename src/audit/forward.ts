@@ -99,7 +99,8 @@ function parseAddress(
 export function createSyslogForwarder(opts: SyslogOptions): AuditForwarder {
   const target = parseAddress(opts.address);
   const timeoutMs = opts.timeoutMs ?? 3000;
-  const host = opts.hostname ?? hostname();
+  // HOSTNAME: the configured one, else the host the record names (the writer's), else ours.
+  const host = opts.hostname;
   const name = `syslog ${opts.address}`;
   let udp: UdpSocket | null = null;
   let stream: Socket | null = null;
@@ -142,7 +143,11 @@ export function createSyslogForwarder(opts: SyslogOptions): AuditForwarder {
     name,
     async send(record) {
       const msg = Buffer.from(
-        formatRfc5424(record, { facility: opts.facility, appName: opts.appName, hostname: host }),
+        formatRfc5424(record, {
+          facility: opts.facility,
+          appName: opts.appName,
+          hostname: host ?? (record.actor.host || hostname()),
+        }),
         'utf8',
       );
       if (target.kind === 'udp') {

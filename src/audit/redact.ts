@@ -38,7 +38,9 @@ export function redactSecrets(text: string): string {
 export const MAX_FIELD_LENGTH = 4096;
 
 export function cleanField(value: string): string {
-  return sanitizeText(redactSecrets(value), MAX_FIELD_LENGTH);
+  // Bound the input first (redaction rules are not all linear on long unbroken tokens), then redact what
+  // is kept; a secret cut at the bound is still a `key=value` or a token prefix and still redacted.
+  return sanitizeText(redactSecrets(value.slice(0, MAX_FIELD_LENGTH * 2)), MAX_FIELD_LENGTH);
 }
 
 export function cleanDeep<T>(value: T): T {

@@ -271,7 +271,7 @@ export function formatVerifyReport(r: VerifyReport): string {
     lines.push(
       r.records === 0
         ? `OK: ${where}: no records`
-        : `OK: ${where}: ${r.records} records, seq ${r.firstSeq}–${r.lastSeq}, chain intact (last hash ${r.lastHash?.slice(0, 16)}…)`,
+        : `OK: ${where}: ${r.records} record${r.records === 1 ? '' : 's'}, seq ${r.firstSeq}–${r.lastSeq}, chain intact (last hash ${r.lastHash?.slice(0, 16)}…)`,
     );
   } else {
     lines.push(`FAILED: ${where}: ${r.findings.length} problem(s) in ${r.records} records`);
