@@ -169,6 +169,14 @@ export class Controllers {
       store.subscribe('pods', (e) => {
         this.enqueueOwner(e.obj, 'ReplicaSet');
         if (e.type === 'ADDED') this.scheduleKubelet(e.obj);
+        else if (e.type === 'DELETED') {
+          const p = this.pendingPods.get(e.obj.metadata.uid);
+          if (p) {
+            clearTimeout(p.timer);
+            this.timers.delete(p.timer);
+            this.pendingPods.delete(e.obj.metadata.uid);
+          }
+        }
       }),
       store.subscribe('horizontalpodautoscalers', (e) => {
         if (e.type !== 'DELETED') this.enqueueHpa(e.obj.metadata.namespace, e.obj.metadata.name);
@@ -281,11 +289,35 @@ export class Controllers {
 
   // ---- kubelet -----------------------------------------------------------------------------------------------
 
+  /** pods whose containers have not started yet: uid → when created and the pending timer */
+  private pendingPods = new Map<
+    string,
+    { ns: string; name: string; createdAt: number; timer: NodeJS.Timeout }
+  >();
+
   private scheduleKubelet(pod: KObj): void {
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name;
     const uid = pod.metadata.uid;
-    this.later(this.opts.readyDelayMs, () => this.startPod(ns, name, uid));
+    const createdAt = Date.now();
+    const timer = this.later(this.opts.readyDelayMs, () => {
+      this.pendingPods.delete(uid);
+      this.startPod(ns, name, uid);
+    });
+    this.pendingPods.set(uid, { ns, name, createdAt, timer });
+  }
+
+  /** A new ready delay also applies to pods still waiting: they start at creation + delay (or now). */
+  setReadyDelay(ms: number): void {
+    this.opts.readyDelayMs = ms;
+    for (const [uid, p] of this.pendingPods) {
+      clearTimeout(p.timer);
+      this.timers.delete(p.timer);
+      p.timer = this.later(Math.max(0, p.createdAt + ms - Date.now()), () => {
+        this.pendingPods.delete(uid);
+        this.startPod(p.ns, p.name, uid);
+      });
+    }
   }
 
   private startPod(ns: string, name: string, uid: string): void {

@@ -397,6 +397,8 @@ describe('fake kube-apiserver protocol', () => {
 
   it('scale subresource: autoscaling/v1 Scale with selector; PUT with a stale resourceVersion is 409', async () => {
     kube.create(deploymentManifest('web', { replicas: 2 }));
+    // settle first: any controller status write would (rightly) make the PUT below a 409
+    await kube.waitFor(() => kube.get('Deployment', 'default', 'web').status?.availableReplicas === 2);
     const path = '/apis/apps/v1/namespaces/default/deployments/web/scale';
     const s = (await call('GET', path)).body;
     expect(s).toMatchObject({

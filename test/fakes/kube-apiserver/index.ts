@@ -92,6 +92,7 @@ export interface FakeApiServer {
   dropWatches(opts?: { abrupt?: boolean }): void;
   /** make every resourceVersion older than now "too old" → 410 Gone / Expired */
   compact(): void;
+  /** ms from pod creation until Ready; also re-times pods still waiting (creation + ms, or now) */
   setReadyDelay(ms: number): void;
   stop(): Promise<void>;
 
@@ -376,7 +377,7 @@ class Fake implements FakeApiServer {
   }
 
   setReadyDelay(ms: number): void {
-    this.controllers.opts.readyDelayMs = ms;
+    this.controllers.setReadyDelay(ms);
   }
 
   openWatches(resource?: string): number {
