@@ -24,6 +24,7 @@ import {
   splitByService,
 } from '../../src/adapters/prometheus/queries.js';
 import { configSchema } from '../../src/config/schema.js';
+import { checkSloQueries } from '../../src/adapters/prometheus/index.js';
 
 const flat = (ratio: number | null): Partial<Record<WindowName, number | null>> =>
   Object.fromEntries((['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const).map((w) => [w, ratio]));
@@ -253,5 +254,26 @@ describe('batched SLO PromQL (pure planning)', () => {
     expect(ratioFromParts('availability', sums.get('c'))).toBe(0.04);
     expect(ratioFromParts('latency', { good: 95, total: 100 })).toBeCloseTo(0.05, 10);
     expect(ratioFromParts('latency', { good: 0, total: 0 })).toBeNull();
+  });
+});
+
+describe('SLO query checks at load time', () => {
+  const services = (slo: Record<string, unknown>) =>
+    configSchema.parse({ services: [{ name: 'pay', slo: { objective: 99.9, ...slo } }] }).services;
+
+  it('names the service and field of a bad query before any refresh', () => {
+    expect(() =>
+      checkSloQueries(services({ errorQuery: 'sum(rate(e[5m]))', totalQuery: 'sum(rate(t[$window]))' })),
+    ).toThrow(/services\.pay\.slo\.errorQuery: must use \$window/);
+    expect(() => checkSloQueries(services({ metric: 'rate(x[5m])' }))).toThrow(
+      /services\.pay\.slo: not a metric name/,
+    );
+    expect(() => checkSloQueries(services({ metric: 'x', serviceLabel: 'svc) or vector(1' }))).toThrow(
+      /services\.pay\.slo: serviceLabel: not a label name/,
+    );
+    expect(() => checkSloQueries(services({ metric: 'x', codeLabel: 'a b' }))).toThrow(
+      /codeLabel: not a label name/,
+    );
+    expect(() => checkSloQueries(services({ metric: 'http_requests_total{job="api"}' }))).not.toThrow();
   });
 });

@@ -36,6 +36,13 @@ export interface SloPlan {
 }
 
 const METRIC_RE = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*$/s;
+const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A label name goes into PromQL as it is: only a valid name may. */
+export function labelName(field: string, name: string): string {
+  if (!LABEL_RE.test(name)) throw new Error(`${field}: not a label name: "${name}" (expected e.g. service)`);
+  return name;
+}
 
 /** Escape a literal for use inside a PromQL regex matcher. */
 export function regexEscape(text: string): string {
@@ -89,7 +96,7 @@ export function planSlo(slos: readonly SloRequest[], what: 'availability' | 'lat
   };
 
   for (const { service, slo } of slos) {
-    const label = slo.serviceLabel ?? 'service';
+    const label = labelName('serviceLabel', slo.serviceLabel ?? 'service');
     const value = slo.serviceValue ?? service;
     if (what === 'latency') {
       if (!slo.latency) continue;
@@ -124,7 +131,7 @@ export function planSlo(slos: readonly SloRequest[], what: 'availability' | 'lat
       let t = byKey.get(key);
       if (!t) {
         const metric = slo.metric;
-        const codeLabel = slo.codeLabel ?? 'code';
+        const codeLabel = labelName('codeLabel', slo.codeLabel ?? 'code');
         const codes = slo.errorCodes ?? '5..';
         const term: Term = {
           id: terms.length,
