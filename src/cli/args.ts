@@ -57,8 +57,13 @@ verbs:
   status [--json]   the same facts without the UI; exit 0 all OK, 1 warning, 2 critical
   doctor            for each configured source: reachable, authenticated, permitted actions, latency
   config check      validate the configuration and exit (0 valid, 2 invalid)
-  audit verify|show|timeline
-                    check the audit chain, list records, or print an incident timeline
+  audit verify [--file F]
+                    check the hash chain (rotated files too); exit 1 naming each edited, deleted,
+                    reordered or torn record
+  audit show [--since 2h] [--service S] [--incident ID] [--json]
+  audit timeline --incident ID [--format md|json]
+                    a postmortem timeline: who did what, when, outcome, durations
+                    (records carry the incident id set by $ONCALL_INCIDENT)
 
 flags:
   --config FILE     configuration file (else $ONCALL_CONFIG, ./oncall.yaml, $XDG_CONFIG_HOME/oncall/config.yaml)
