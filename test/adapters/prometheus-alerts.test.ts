@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { createPrometheusMetrics } from '../../src/adapters/prometheus/index.js';
 import type { MetricsReadPort } from '../../src/adapters/ports.js';
+import { PrometheusError, type PrometheusClient } from '../../src/adapters/prometheus/client.js';
 import type { AlertView } from '../../src/domain/model.js';
 import { requireBinaries } from '../helpers/backend.js';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus-server.js';
@@ -32,7 +33,7 @@ describe.runIf(requireBinaries(['prometheus', 'promtool']))(
   () => {
     let exporter: Server;
     let prom: PrometheusServer;
-    let port: MetricsReadPort;
+    let port: MetricsReadPort & { client: PrometheusClient };
     let config: Config;
     const nowS = Math.floor(Date.now() / 1000);
     let queueDepth = 120;
@@ -181,6 +182,38 @@ describe.runIf(requireBinaries(['prometheus', 'promtool']))(
       expect(anyX509!.problems).toContain('expired');
       expect(missing).toMatchObject({ level: 'critical' });
       expect(missing!.problems[0]).toMatch(/no data for no_such_metric_seconds/);
+    });
+
+    it('lists rule groups with typed alerting rules, their health and state', async () => {
+      const groups = await waitFor('rule evaluated', async () => {
+        const g = await port.client.rules('alert');
+        return g[0]?.rules.find((r) => r.name === 'QueueTooDeep')?.state === 'firing' ? g : undefined;
+      });
+      expect(groups.map((g) => g.name)).toEqual(['oncall-test']);
+      const deep = groups[0]!.rules.find((r) => r.name === 'QueueTooDeep')!;
+      expect(deep).toMatchObject({ type: 'alerting', health: 'ok', query: 'queue_depth > 50' });
+      expect(deep.labels).toEqual({ severity: 'page' });
+      expect(deep.alerts.length).toBeGreaterThanOrEqual(2);
+      expect(deep.alerts.every((a) => a.state === 'firing')).toBe(true);
+    });
+
+    it('surfaces a Prometheus error body (bad PromQL) and parses matrices', async () => {
+      const err = await port.client
+        .query('sum(rate(queue_depth[5m]', Date.now() / 1000)
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PrometheusError);
+      expect((err as PrometheusError).errorType).toBe('bad_data');
+      expect((err as PrometheusError).status).toBe(400);
+      expect((err as PrometheusError).message).toMatch(/bad_data: .*parse error.* \(HTTP 400\)/);
+      const end = Date.now() / 1000;
+      const m = await port.client.queryRange('queue_depth{service="billing"}', end - 5, end, 1);
+      expect(m).toHaveLength(1);
+      expect(m[0]!.metric).toMatchObject({ __name__: 'queue_depth', service: 'billing', job: 'exporter' });
+      expect(m[0]!.values.length).toBeGreaterThan(0);
+      for (const [t, v] of m[0]!.values) {
+        expect(t).toBeGreaterThan(end - 6);
+        expect(typeof v).toBe('number');
+      }
     });
   },
 );
