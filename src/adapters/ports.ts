@@ -187,6 +187,8 @@ export interface ContainerReadPort {
   kept?(name: string): Promise<ContainerView | null>;
   /** The engine and where it was reached ("Podman Engine 4.3.1, API 1.41, at unix:///run/podman/podman.sock"). */
   describe?(): Promise<string>;
+  /** Where the engine is reached ("unix:///run/podman/podman.sock"), shown as a procedure's context. */
+  readonly endpoint?: string;
 }
 
 /** One container as a recreate sees it: its identity, labels and the settings carried to the new container. */

@@ -32,7 +32,7 @@ export async function containerRestartSpec(
     title: `Restart container ${initialPlan.container.name}`,
     service,
     target: `container/${initialPlan.container.name}`,
-    context: 'docker',
+    context: ctx.ports.containers?.endpoint ?? 'docker',
     production: isProduction(ctx, svc),
     initialPlan,
     preview: (p) => [

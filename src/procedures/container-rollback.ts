@@ -280,7 +280,7 @@ export async function containerRollbackSpec(
     title: `Roll back container ${initialPlan.name}`,
     service,
     target: `container/${initialPlan.name}`,
-    context: 'docker',
+    context: containerPort(ctx).endpoint ?? 'docker',
     production: isProduction(ctx, svc),
     initialPlan,
     choice: {
@@ -383,7 +383,7 @@ export async function containerRestoreSpec(
     title: `Restore the original container ${name}`,
     service,
     target: `container/${name}`,
-    context: 'docker',
+    context: containerPort(ctx).endpoint ?? 'docker',
     production: isProduction(ctx, svc),
     initialPlan,
     preview: (p) => [

@@ -160,6 +160,7 @@ services:
     expect(preview).not.toContain('bar'); // env values never shown
     expect(preview).toMatch(/restart on-failure:3 · network none/);
     expect(view()!.confirm.mode).toBe('yes-no');
+    expect(view()!.context).toBe(`unix://${pm.socketPath}`);
 
     void rt.procedures.active!.submit('yes');
     const end = await runHealthUntilFinal('web');

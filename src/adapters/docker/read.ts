@@ -56,6 +56,10 @@ export class DockerReadPort implements ContainerReadPort {
     private readonly opts: DockerReadOptions = {},
   ) {}
 
+  get endpoint(): string {
+    return this.target.describe;
+  }
+
   /** Wrap a call so it fails with a located, operator-readable message after the timeout. */
   async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const ms = this.opts.timeoutMs ?? 10_000;
