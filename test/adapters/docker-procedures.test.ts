@@ -124,6 +124,8 @@ services:
     container: {label: "app=api"}
   - name: worker
     container: {name: worker}
+  - name: solo
+    container: {name: solo}
 `,
       'test.yaml',
     );
@@ -295,6 +297,34 @@ services:
     ]);
     rt.procedures.active!.cancel();
   }, 90_000);
+
+  it('an image that disappeared after the preview is an error before any change; never pulled', async () => {
+    await pm.podman('tag', 'localhost/app:1.0', 'localhost/solo:1.0');
+    await pm.podman('tag', 'localhost/app:1.0', 'localhost/solo:0.1');
+    await create('solo', 'localhost/solo:1.0');
+    await until('solo listed', () => rt.store.getState().containers.solo?.length === 1);
+    const before = (await containersNamed('solo'))[0]!;
+    const v = await startProcedure('container-rollback', 'solo');
+    expect(v.choice!.options.map((o) => o.value)).toEqual(['localhost/solo:0.1']);
+    rt.procedures.active!.choose('localhost/solo:0.1');
+    expect((await pm.podman('rmi', 'localhost/solo:0.1')).code).toBe(0);
+    void rt.procedures.active!.submit('yes');
+    const end = await until('failure', () => final(view()));
+    expect(end.error).toBe(
+      'image localhost/solo:0.1 is not present locally; oncall never pulls (nothing was changed)',
+    );
+    expect(await containersNamed('solo')).toEqual([before]);
+    rt.procedures.active!.cancel();
+    // No other local tag any more: refused before any preview.
+    expect(rt.procedures.start('container-rollback', 'solo')).toBe(true);
+    await until('flash', () => rt.store.getState().ui.flash?.text.includes('no other local tag'));
+    expect(rt.store.getState().ui.flash?.text).toBe(
+      'container-rollback unavailable: no other local tag of localhost/solo to roll back to',
+    );
+    expect(view()).toBeNull();
+    const events = (await pm.podman('events', '--stream=false', '--filter', 'type=image')).stdout;
+    expect(events).not.toMatch(/\bpull\b/);
+  }, 60_000);
 
   it('restarts web and verifies with a health probe made after the restart', async () => {
     const before = (await docker.getContainer('web').inspect()).State.StartedAt;
