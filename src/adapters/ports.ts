@@ -141,6 +141,8 @@ export interface SloWindowRatios {
   ratios: Partial<Record<WindowName, number | null>>;
   windowRatio: number | null;
   errorSeries: number[];
+  /** The latency SLO's ratios (share of requests slower than the threshold), when `slo.latency` is set. */
+  latency?: Omit<SloWindowRatios, 'latency'>;
 }
 
 export interface MetricsReadPort {

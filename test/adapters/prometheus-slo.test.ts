@@ -116,7 +116,7 @@ describe.runIf(requireBinaries(['prometheus', 'promtool']))(
     let prom: PrometheusServer;
     let config: Config;
     let port: MetricsReadPort & { client: { requestCount: number } };
-    let result: Record<string, SloWindowRatios & { latency?: SloWindowRatios }>;
+    let result: Record<string, SloWindowRatios>;
     let requests: number;
 
     beforeAll(async () => {

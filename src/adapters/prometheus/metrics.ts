@@ -33,11 +33,8 @@ export function createMetricsPort(
 ): MetricsReadPort & { client: PrometheusClient } {
   const services = opts.services ?? [];
 
-  async function sloRatios(
-    slos: SloRequest[],
-    at: number,
-  ): Promise<Record<string, SloWindowRatios & { latency?: SloWindowRatios }>> {
-    const out: Record<string, SloWindowRatios & { latency?: SloWindowRatios }> = {};
+  async function sloRatios(slos: SloRequest[], at: number): Promise<Record<string, SloWindowRatios>> {
+    const out: Record<string, SloWindowRatios> = {};
     if (slos.length === 0) return out;
     const time = at / 1000;
     const avail = planSlo(slos, 'availability');
