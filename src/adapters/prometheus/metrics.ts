@@ -52,14 +52,9 @@ export function createMetricsPort(
       sloWindows.set(secs, [...(sloWindows.get(secs) ?? []), service]);
     }
 
-    type Answer = { samples: InstantSample[] };
     const windowList = BURN_WINDOWS.filter((w) => burnWindows.has(w));
-    const burnAnswers = windowList.map((w) =>
-      client.queryVector(both(`${parseDuration(w)}s`), time).then((samples): Answer => ({ samples })),
-    );
-    const sloAnswers = [...sloWindows.keys()].map((secs) =>
-      client.queryVector(both(`${secs}s`), time).then((samples): Answer => ({ samples })),
-    );
+    const burnAnswers = windowList.map((w) => client.queryVector(both(`${parseDuration(w)}s`), time));
+    const sloAnswers = [...sloWindows.keys()].map((secs) => client.queryVector(both(`${secs}s`), time));
     const seriesAnswer = client.queryRange(
       both(`${SERIES_STEP_SECONDS}s`),
       time - SERIES_SPAN_SECONDS + SERIES_STEP_SECONDS,
@@ -92,12 +87,12 @@ export function createMetricsPort(
       kind === 'latency' ? out[svc]!.latency! : out[svc]!;
 
     windowList.forEach((w, i) =>
-      apply(burn[i]!.samples, (svc, kind, r) => {
+      apply(burn[i]!, (svc, kind, r) => {
         target(svc, kind).ratios[w] = r;
       }),
     );
     [...sloWindows.entries()].forEach(([, svcs], i) =>
-      apply(window[i]!.samples, (svc, kind, r) => {
+      apply(window[i]!, (svc, kind, r) => {
         if (svcs.includes(svc)) target(svc, kind).windowRatio = r;
       }),
     );
