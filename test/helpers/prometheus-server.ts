@@ -282,6 +282,12 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     await waitReady(`http://127.0.0.1:${port}`, c, opts.readyTimeoutMs ?? 30_000, () => log());
   };
 
+  // If the test process exits without stop() (a crash, a killed worker), do not leave Prometheus behind.
+  const onExit = () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
+
   const kill = async () => {
     const c = child;
     child = undefined;
@@ -307,6 +313,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     }
   }
   if (lastErr) {
+    process.removeListener('exit', onExit);
     await rm(dir, { recursive: true, force: true });
     throw lastErr;
   }
@@ -334,6 +341,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     log,
     async stop() {
       stopped = true;
+      process.removeListener('exit', onExit);
       await kill();
       await rm(dir, { recursive: true, force: true });
     },
