@@ -206,6 +206,11 @@ services:
       to: 'localhost/app:1.0',
     });
     expect(records[1]!.detail).toContain('original kept stopped as web_oncall-kept');
+    // Podman 4.3 has no container update endpoint: the kept original's restart policy stays, and the
+    // operator is told so (Docker switches it off so a daemon restart cannot bring the original back).
+    expect(records[1]!.detail).toMatch(
+      /restart policy of web_oncall-kept not changed to no: the engine cannot update containers \(HTTP 404\)/,
+    );
     expect(records[2]!.operationId).toBe(records[0]!.id);
     rt.procedures.active!.cancel();
 

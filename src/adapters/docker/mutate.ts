@@ -55,6 +55,29 @@ export class DockerMutatePort implements ContainerMutatePort {
     }
   }
 
+  /**
+   * A kept original must not come back by itself (restart policy "always" restarts stopped containers when
+   * the daemon restarts): switch its policy off where the engine supports updates; say so where it does not.
+   */
+  private async setRestartPolicy(
+    c: Docker.Container,
+    name: string,
+    policy: { Name?: string; MaximumRetryCount?: number },
+  ): Promise<string> {
+    try {
+      await this.read.call(`update ${name}`, () =>
+        c.update({
+          RestartPolicy: { Name: policy.Name ?? 'no', MaximumRetryCount: policy.MaximumRetryCount ?? 0 },
+        }),
+      );
+      return '';
+    } catch (err) {
+      // Podman (4.x) has no container update endpoint: it answers 404.
+      const why = isNotFound(err) ? 'the engine cannot update containers (HTTP 404)' : (err as Error).message;
+      return `; restart policy of ${name} not changed to ${policy.Name || 'no'}: ${why}`;
+    }
+  }
+
   async recreateWithImage(
     containerId: string,
     image: string,
@@ -81,6 +104,10 @@ export class DockerMutatePort implements ContainerMutatePort {
       await this.read.call(`stop ${name}`, () => c.stop({ t: this.stopTimeout(orig) }).catch(notModified));
     if (keep) await this.read.call(`rename ${name}`, () => c.rename({ name: kept }));
     else await this.read.call(`remove ${name}`, () => c.remove({ v: false }));
+    const policy = orig.HostConfig.RestartPolicy;
+    let note = '';
+    if (keep && policy?.Name && policy.Name !== 'no')
+      note = await this.setRestartPolicy(c, kept, { Name: 'no' });
 
     let newId: string | null = null;
     try {
@@ -100,6 +127,10 @@ export class DockerMutatePort implements ContainerMutatePort {
       if (!keep) throw new Error(`${why}; the original container was already removed`);
       // Put the original back exactly as it was.
       const undo: string[] = [];
+      if (note === '' && policy?.Name && policy.Name !== 'no') {
+        const back = await this.setRestartPolicy(c, name, policy);
+        if (back) undo.push(back.slice(2));
+      }
       if (newId) await this.removeIfExists(newId).catch((e: Error) => undo.push(e.message));
       await this.read
         .call(`rename ${kept}`, () => c.rename({ name }))
@@ -115,7 +146,7 @@ export class DockerMutatePort implements ContainerMutatePort {
     return {
       containerId: newId,
       keptName: keep ? kept : undefined,
-      detail: `container ${name} recreated from ${image} (was ${running}, id ${orig.Id.slice(0, 12)} → ${newId.slice(0, 12)})${keep ? `; original kept stopped as ${kept}` : ''}`,
+      detail: `container ${name} recreated from ${image} (was ${running}, id ${orig.Id.slice(0, 12)} → ${newId.slice(0, 12)})${keep ? `; original kept stopped as ${kept}` : ''}${note}`,
     };
   }
 
@@ -144,8 +175,11 @@ export class DockerMutatePort implements ContainerMutatePort {
       throw err;
     }
     let replaced = 'no current container';
+    // The replacement carries the original's restart policy (the kept one had it switched off).
+    let policy = orig.HostConfig.RestartPolicy;
     try {
       const cur = await this.read.inspectRaw(name);
+      policy = cur.HostConfig.RestartPolicy ?? policy;
       await this.removeIfExists(cur.Id);
       replaced = `removed ${cur.Config.Image ?? cur.Image} (id ${cur.Id.slice(0, 12)})`;
     } catch (err) {
@@ -154,9 +188,14 @@ export class DockerMutatePort implements ContainerMutatePort {
     const c = this.docker.getContainer(orig.Id);
     await this.read.call(`rename ${kept}`, () => c.rename({ name }));
     await this.read.call(`start ${name}`, () => c.start().catch(notModified));
+    const own = orig.HostConfig.RestartPolicy;
+    const note =
+      policy?.Name && (policy.Name !== own?.Name || policy.MaximumRetryCount !== own?.MaximumRetryCount)
+        ? await this.setRestartPolicy(c, name, policy)
+        : '';
     return {
       containerId: orig.Id,
-      detail: `original container ${name} restored on ${orig.Config.Image ?? orig.Image} (id ${orig.Id.slice(0, 12)}); ${replaced}`,
+      detail: `original container ${name} restored on ${orig.Config.Image ?? orig.Image} (id ${orig.Id.slice(0, 12)}); ${replaced}${note}`,
     };
   }
 }
