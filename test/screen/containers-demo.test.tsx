@@ -55,7 +55,8 @@ describe('container procedures in the demo', () => {
     });
 
     await app.press(KEYS.esc);
-    await app.waitForFrame((f) => !f.includes('DONE: verified') && f.includes('CONTAINR'));
+    const svc = await app.waitForFrame((f) => !f.includes('DONE: verified') && f.includes('CONTAINR'));
+    expect(svc).toContain('the original container of the last rollback is kept stopped: u restores it');
     await app.press('u');
     const restore = await app.waitForFrame('Type ledger to confirm');
     expect(restore).toContain('restore  ledger-1_oncall-kept');
