@@ -599,6 +599,13 @@ describe('fake kube-apiserver protocol', () => {
       3000,
       'HPA scale-down to max',
     );
+    const v1 = (await call('GET', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web'))
+      .body;
+    expect(v1).toMatchObject({
+      apiVersion: 'autoscaling/v1',
+      spec: { minReplicas: 3, maxReplicas: 10, targetCPUUtilizationPercentage: 80 },
+    });
+    expect(v1.spec.metrics).toBeUndefined();
   });
 
   it('deleting a Deployment garbage-collects its ReplicaSets and Pods; deleting a namespace empties it', async () => {

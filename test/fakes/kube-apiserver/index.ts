@@ -165,7 +165,7 @@ function findDef(kind: string): ResourceDef {
     RESOURCES.find(
       (r) =>
         !r.virtual &&
-        r.group !== 'events.k8s.io' &&
+        !r.toStorage &&
         (r.kind.toLowerCase() === k || r.resource === k || r.singular === k || r.shortNames?.includes(k)),
     ) ?? RESOURCES.find((r) => `${r.resource}.${r.group}` === k);
   if (!d) throw new Error(`fake kube-apiserver: unknown kind ${kind}`);
@@ -550,6 +550,16 @@ class Fake implements FakeApiServer {
         status(failure.code, reason, `injected failure ${failure.code} by the test`),
       );
     }
+    if (bodyText && body === undefined && contentType === 'application/vnd.kubernetes.protobuf')
+      return this.send(
+        res,
+        415,
+        status(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${bodyError})`,
+        ),
+      );
     if (bodyText && body === undefined)
       return this.send(
         res,

@@ -1,8 +1,8 @@
 /**
  * Just enough of the Kubernetes protobuf encoding (the "k8s\0" envelope around runtime.Unknown) to read the
  * bodies kubectl sends as `application/vnd.kubernetes.protobuf`: the typed clientset behind
- * `kubectl auth can-i` posts SelfSubjectAccessReview / SelfSubjectRulesReview that way. Answers stay JSON
- * (the client accepts them).
+ * `kubectl auth can-i` posts SelfSubjectAccessReview / SelfSubjectRulesReview that way, `kubectl autoscale` an
+ * autoscaling/v1 HorizontalPodAutoscaler, `kubectl create namespace|secret|configmap` those kinds. Answers stay JSON (the client accepts them). Other kinds get a 415.
  */
 import type { KObj } from './resources.js';
 
@@ -67,8 +67,28 @@ function objectMeta(fs: Field[] | undefined): KObj {
   if (name) m.name = name;
   if (generateName) m.generateName = generateName;
   if (namespace) m.namespace = namespace;
+  const labels = stringMap(fs, 11);
+  const annotations = stringMap(fs, 12);
+  if (labels) m.labels = labels;
+  if (annotations) m.annotations = annotations;
   return m;
 }
+
+function stringMap(fs: Field[], no: number): Record<string, string> | undefined {
+  const entries = fs.filter((x) => x.no === no && x.wire === 2);
+  if (entries.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    const kv = fields(e.value as Buffer);
+    out[str(kv, 1) ?? ''] = str(kv, 2) ?? '';
+  }
+  return out;
+}
+
+const int = (fs: Field[], no: number): number | undefined => {
+  const f = fs.find((x) => x.no === no && x.wire === 0);
+  return f ? Number(BigInt.asIntN(32, f.value as bigint)) : undefined;
+};
 
 function set(o: KObj, k: string, v: string | undefined): void {
   if (v !== undefined && v !== '') o[k] = v;
@@ -112,6 +132,42 @@ export function decodeProtobuf(body: Buffer): KObj {
   if (kind === 'SelfSubjectRulesReview') {
     out.spec = {};
     set(out.spec, 'namespace', str(spec, 1));
+    return out;
+  }
+  if (kind === 'HorizontalPodAutoscaler' && apiVersion === 'autoscaling/v1') {
+    // what `kubectl autoscale` sends
+    const ref = sub(spec, 1) ?? [];
+    out.spec = { scaleTargetRef: {} as KObj };
+    set(out.spec.scaleTargetRef, 'kind', str(ref, 1));
+    set(out.spec.scaleTargetRef, 'name', str(ref, 2));
+    set(out.spec.scaleTargetRef, 'apiVersion', str(ref, 3));
+    const min = int(spec, 2);
+    const max = int(spec, 3);
+    const cpu = int(spec, 4);
+    if (min !== undefined) out.spec.minReplicas = min;
+    out.spec.maxReplicas = max ?? 0;
+    if (cpu !== undefined) out.spec.targetCPUUtilizationPercentage = cpu;
+    return out;
+  }
+  if (kind === 'Namespace' && apiVersion === 'v1') return out; // `kubectl create namespace`
+  if (kind === 'Secret' && apiVersion === 'v1') {
+    // `kubectl create secret generic|tls`: data is map<string, bytes>
+    const data: Record<string, string> = {};
+    for (const e of raw.filter((x) => x.no === 2 && x.wire === 2)) {
+      const kv = fields(e.value as Buffer);
+      const v = kv.find((x) => x.no === 2 && x.wire === 2);
+      data[str(kv, 1) ?? ''] = v ? (v.value as Buffer).toString('base64') : '';
+    }
+    if (Object.keys(data).length) out.data = data;
+    set(out, 'type', str(raw, 3));
+    const sd = stringMap(raw, 4);
+    if (sd) out.stringData = sd;
+    if (raw.some((x) => x.no === 5 && x.wire === 0 && x.value === 1n)) out.immutable = true;
+    return out;
+  }
+  if (kind === 'ConfigMap' && apiVersion === 'v1') {
+    const data = stringMap(raw, 2);
+    if (data) out.data = data;
     return out;
   }
   throw new Error(`protobuf bodies of kind ${JSON.stringify(kind)} are not supported by the fake`);

@@ -389,6 +389,21 @@ export const RESOURCES: ResourceDef[] = [
     },
   },
   {
+    group: 'autoscaling',
+    version: 'v1',
+    resource: 'horizontalpodautoscalers',
+    singular: 'horizontalpodautoscaler',
+    kind: 'HorizontalPodAutoscaler',
+    namespaced: true,
+    verbs: RW,
+    shortNames: ['hpa'],
+    categories: ['all'],
+    storage: 'horizontalpodautoscalers',
+    subresources: ['status'],
+    toExternal: hpaV2ToV1,
+    toStorage: hpaV1ToV2,
+  },
+  {
     group: 'authorization.k8s.io',
     version: 'v1',
     resource: 'selfsubjectaccessreviews',
@@ -427,6 +442,59 @@ export const RESOURCES: ResourceDef[] = [
     toStorage: eventsV1ToCoreEvent,
   },
 ];
+
+/** autoscaling/v1 HPAs are a view over the autoscaling/v2 storage: only the CPU utilisation target survives. */
+export function hpaV2ToV1(h: KObj): KObj {
+  const spec = h.spec ?? {};
+  const cpu = (spec.metrics as KObj[] | undefined)?.find(
+    (m) => m.type === 'Resource' && m.resource?.name === 'cpu',
+  )?.resource?.target;
+  const out: KObj = {
+    kind: 'HorizontalPodAutoscaler',
+    apiVersion: 'autoscaling/v1',
+    metadata: h.metadata,
+    spec: {
+      scaleTargetRef: spec.scaleTargetRef,
+      ...(spec.minReplicas !== undefined ? { minReplicas: spec.minReplicas } : {}),
+      maxReplicas: spec.maxReplicas,
+      ...(cpu?.averageUtilization !== undefined
+        ? { targetCPUUtilizationPercentage: cpu.averageUtilization }
+        : {}),
+    },
+    status: {},
+  };
+  const st = h.status ?? {};
+  for (const k of ['observedGeneration', 'lastScaleTime', 'currentReplicas', 'desiredReplicas'])
+    if (st[k] !== undefined) out.status[k] = st[k];
+  out.status.currentReplicas ??= 0;
+  out.status.desiredReplicas ??= 0;
+  return out;
+}
+
+export function hpaV1ToV2(h: KObj): KObj {
+  const spec = h.spec ?? {};
+  const out: KObj = {
+    kind: 'HorizontalPodAutoscaler',
+    apiVersion: 'autoscaling/v2',
+    metadata: h.metadata ?? {},
+    spec: {
+      scaleTargetRef: spec.scaleTargetRef,
+      ...(spec.minReplicas !== undefined ? { minReplicas: spec.minReplicas } : {}),
+      maxReplicas: spec.maxReplicas,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: {
+            name: 'cpu',
+            target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage ?? 80 },
+          },
+        },
+      ],
+    },
+  };
+  if (h.status) out.status = { ...h.status };
+  return out;
+}
 
 /** events.k8s.io/v1 is a view over the core/v1 Event storage, field for field as the API server converts it. */
 export function coreEventToEventsV1(e: KObj): KObj {
@@ -574,6 +642,8 @@ export function applyDefaults(d: ResourceDef, o: KObj): void {
     o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name };
   } else if (d.storage === 'horizontalpodautoscalers' && o.spec && typeof o.spec === 'object') {
     o.spec.minReplicas ??= 1;
+    if (!Array.isArray(o.spec.metrics) || o.spec.metrics.length === 0)
+      o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
   } else if (d.storage === 'events') {
     o.involvedObject ??= {};
     o.source ??= {};
