@@ -212,7 +212,7 @@ export function Service({ height, width }: { height: number; width: number }) {
       lines.push(
         <Section key="ctr-kept" title="">
           <Text wrap="truncate-end" dimColor>
-            the original container of the last rollback is kept stopped: u restores it
+            original container kept stopped by the last rollback: u restores it
           </Text>
         </Section>,
       );

@@ -56,7 +56,7 @@ describe('container procedures in the demo', () => {
 
     await app.press(KEYS.esc);
     const svc = await app.waitForFrame((f) => !f.includes('DONE: verified') && f.includes('CONTAINR'));
-    expect(svc).toContain('the original container of the last rollback is kept stopped: u restores it');
+    expect(svc).toContain('original container kept stopped by the last rollback: u restores it');
     await app.press('u');
     const restore = await app.waitForFrame('Type ledger to confirm');
     expect(restore).toContain('restore  ledger-1_oncall-kept');
