@@ -364,6 +364,11 @@ const stop = read.watch([{ service: 'web', name: 'web' }], {
       expect((await ok.read.list({ service: 'web', name: 'web' })).map((c) => c.image)).toEqual([
         'localhost/app:1.1',
       ]);
+      // The events stream works over TLS too (the first list is read once the stream is up).
+      const rec = recorder();
+      const stop = ok.read.watch([{ service: 'web', name: 'web' }], rec.listener);
+      await rec.until('a list over TLS', () => rec.latest('web')?.length === 1);
+      stop();
       // Without TLS the server refuses to talk: a clear error, not a hang.
       const plain = createDockerAdapters({
         readOnly: true,
