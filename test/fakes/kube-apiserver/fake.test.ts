@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeApiServer, type FakeApiServer, type KObj } from './index.js';
-import { deploymentManifest } from './testing.js';
+import { deploymentManifest, seedFleet } from './testing.js';
 
 interface Answer {
   status: number;
@@ -624,6 +624,21 @@ describe('fake kube-apiserver protocol', () => {
     expect((await call('DELETE', '/api/v1/namespaces/team')).status).toBe(200);
     expect(kube.list('Deployment', 'team')).toEqual([]);
     expect(kube.list('Pod', 'team')).toEqual([]);
+  });
+
+  it('seedFleet fills namespaces with rolled-out Deployments, their ReplicaSets, Pods and HPAs', async () => {
+    kube.setReadyDelay(0);
+    await seedFleet(kube, { deployments: 30, replicas: 2, namespaces: 3, hpa: true }, 20_000);
+    expect([
+      kube.count('Deployment'),
+      kube.count('ReplicaSet'),
+      kube.count('Pod'),
+      kube.count('HorizontalPodAutoscaler'),
+    ]).toEqual([30, 30, 60, 30]);
+    expect(kube.count('Namespace')).toBe(6); // default, kube-system, kube-public + ns-0..2
+    const list = await call('GET', '/api/v1/namespaces/ns-1/pods?labelSelector=app%3Dsvc-4');
+    expect(list.body.items).toHaveLength(2);
+    expect(list.body.items.every((p: KObj) => p.status.phase === 'Running')).toBe(true);
   });
 
   it('Accept as=Table answers a Table with PartialObjectMetadata rows', async () => {

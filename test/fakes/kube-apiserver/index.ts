@@ -119,6 +119,10 @@ export interface FakeApiServer {
   ): void;
   /** polls `pred` every 10 ms until true (or throws after timeoutMs) */
   waitFor(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  /** resolves once every Deployment (of a namespace) is rolled out as `kubectl rollout status` counts it */
+  waitForRollouts(opts?: { namespace?: string; timeoutMs?: number }): Promise<void>;
+  /** number of stored objects of a kind (cheap; no copies) */
+  count(kind: string): number;
 }
 
 export interface FakeApiServerOptions {
@@ -401,6 +405,28 @@ class Fake implements FakeApiServer {
         throw new Error(`fake kube-apiserver: timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  async waitForRollouts(opts: { namespace?: string; timeoutMs?: number } = {}): Promise<void> {
+    const done = (d: KObj) => {
+      const n = d.spec?.replicas ?? 1;
+      const s = d.status ?? {};
+      return (
+        (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1) &&
+        (s.updatedReplicas ?? 0) === n &&
+        (s.replicas ?? 0) === n &&
+        (s.availableReplicas ?? 0) === n
+      );
+    };
+    await this.waitFor(
+      () => this.store.list('deployments', opts.namespace).every(done),
+      opts.timeoutMs ?? 30_000,
+      `every Deployment${opts.namespace ? ` in ${opts.namespace}` : ''} rolled out`,
+    );
+  }
+
+  count(kind: string): number {
+    return this.store.count(findDef(kind).storage);
   }
 
   async stop(): Promise<void> {

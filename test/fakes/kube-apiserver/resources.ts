@@ -643,7 +643,12 @@ export function applyDefaults(d: ResourceDef, o: KObj): void {
   } else if (d.storage === 'horizontalpodautoscalers' && o.spec && typeof o.spec === 'object') {
     o.spec.minReplicas ??= 1;
     if (!Array.isArray(o.spec.metrics) || o.spec.metrics.length === 0)
-      o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+      o.spec.metrics = [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
+      ];
   } else if (d.storage === 'events') {
     o.involvedObject ??= {};
     o.source ??= {};

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FakeApiServer } from './index.js';
 import type { KObj } from './resources.js';
 
 export interface DeploymentOptions {
@@ -85,4 +86,41 @@ export function kubectl(
       },
     );
   });
+}
+
+export interface FleetOptions {
+  deployments: number;
+  replicas?: number;
+  /** spread over this many namespaces `ns-0` … (default 1: "default") */
+  namespaces?: number;
+  /** an HPA (min = replicas, max = 2 × replicas) per Deployment */
+  hpa?: boolean;
+  image?: string;
+}
+
+/**
+ * Seeds many Deployments (`svc-<i>`) for benchmarks and scale tests; resolves when all are rolled out.
+ * 2,000 Deployments x 10 replicas settle in a few seconds with `readyDelayMs: 0`.
+ */
+export async function seedFleet(kube: FakeApiServer, o: FleetOptions, timeoutMs = 120_000): Promise<void> {
+  const replicas = o.replicas ?? 10;
+  const spaces = o.namespaces ?? 1;
+  for (let i = 0; i < o.deployments; i++) {
+    const namespace = spaces <= 1 ? 'default' : `ns-${i % spaces}`;
+    kube.create(
+      deploymentManifest(`svc-${i}`, { namespace, replicas, ...(o.image ? { image: o.image } : {}) }),
+    );
+    if (o.hpa)
+      kube.create({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: `svc-${i}`, namespace },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `svc-${i}` },
+          minReplicas: replicas,
+          maxReplicas: replicas * 2,
+        },
+      });
+  }
+  await kube.waitForRollouts({ timeoutMs });
 }
