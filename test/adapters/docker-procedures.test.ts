@@ -88,7 +88,11 @@ describe.runIf(requireBinaries(['podman', 'runc']))('container procedures agains
 
   beforeAll(async () => {
     pm = await startPodman({
-      extraImages: [{ ref: 'localhost/app:0.9', cmd: ['/bin/sh', '-c', 'exec sleep 100000'] }],
+      extraImages: [
+        { ref: 'localhost/app:0.9', cmd: ['/bin/sh', '-c', 'exec sleep 100000'] },
+        { ref: 'localhost/crash:2.0', cmd: ['/bin/sh', '-c', 'exit 3'] },
+        { ref: 'localhost/crash:1.9' },
+      ],
     });
     docker = new Docker({ socketPath: pm.socketPath });
     dir = mkdtempSync(join(tmpdir(), 'oncall-ctr-proc-'));
@@ -126,6 +130,8 @@ services:
     container: {name: worker}
   - name: solo
     container: {name: solo}
+  - name: crash
+    container: {name: crash}
 `,
       'test.yaml',
     );
@@ -329,6 +335,31 @@ services:
     expect(view()).toBeNull();
     const events = (await pm.podman('events', '--stream=false', '--filter', 'type=image')).stdout;
     expect(events).not.toMatch(/\bpull\b/);
+  }, 60_000);
+
+  it('rolls back a container that crashed on a bad image: started again on the image default command', async () => {
+    const c = await docker.createContainer({
+      name: 'crash',
+      Image: 'localhost/crash:2.0',
+      Healthcheck: HEALTH,
+      StopTimeout: 1,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    const exited = await until('crash exited', () =>
+      rt.store.getState().containers.crash?.find((x) => x.state === 'exited'),
+    );
+    expect(exited.exitCode).toBe(3);
+    await startProcedure('container-rollback', 'crash');
+    expect(view()!.choice!.initial).toBe('localhost/crash:1.9');
+    rt.procedures.active!.choose();
+    void rt.procedures.active!.submit('yes');
+    const end = await runHealthUntilFinal('crash');
+    expect(end.step, JSON.stringify(end)).toBe('done');
+    const i = await docker.getContainer('crash').inspect();
+    // The old image's command was its default, so the new image's default applies (not "exit 3").
+    expect(i.Config.Cmd).toEqual(['/bin/sh', '-c', 'touch /healthy; exec sleep 100000']);
+    expect(i.State.Status).toBe('running');
   }, 60_000);
 
   it('restarts web and verifies with a health probe made after the restart', async () => {

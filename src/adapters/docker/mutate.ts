@@ -121,7 +121,8 @@ export class DockerMutatePort implements ContainerMutatePort {
             .getNetwork(net)
             .connect({ Container: created.id, EndpointConfig: endpointForCreate(ep, orig) }),
         );
-      if (wasRunning) await this.read.call(`start ${name}`, () => created.start());
+      // Started even when the original had exited: a crashing container is what a rollback is for.
+      await this.read.call(`start ${name}`, () => created.start());
     } catch (err) {
       const why = (err as Error).message;
       if (!keep) throw new Error(`${why}; the original container was already removed`);
