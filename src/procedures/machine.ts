@@ -52,6 +52,8 @@ export interface ProcedureSpec<P> {
   ): Promise<void>;
   /** One verification attempt. The machine repeats it until all checks pass or time runs out. */
   verify(plan: P): Promise<VerifyCheck[]>;
+  /** A short restatement shown instead of a long preview once acting began (room for progress and checks). */
+  summary?(plan: P): string[];
   /** Plan from remote state before the preview; `initialPlan` is only a placeholder until it resolves. */
   prepare?(): Promise<P>;
   /** What has been changed so far (shown after a failure; empty when nothing changed). */
@@ -62,6 +64,7 @@ export interface ProcedureSpec<P> {
 
 export interface RevertSpec<P> {
   preview(plan: P): string[];
+  summary?(plan: P): string[];
   execute(ports: MutatePorts, plan: P): Promise<string>;
   follow?(
     plan: P,
@@ -153,14 +156,19 @@ export class ProcedureMachine<P> {
   }
 
   /** After a failure: what changed so far and whether a revert is offered. */
-  private failureExtras(): Pick<ProcedureView, 'changes' | 'revertable'> {
+  private failureExtras(): Pick<ProcedureView, 'changes' | 'revertable'> & { message?: string } {
     let changes: string[] = [];
     try {
       changes = this.spec.changes?.(this.plan) ?? [];
     } catch (err) {
       changes = [`(could not list the changes: ${(err as Error).message})`];
     }
-    return { changes, revertable: Boolean(this.spec.revert) && changes.length > 0 && !this.reverting };
+    return {
+      changes,
+      revertable: Boolean(this.spec.revert) && changes.length > 0 && !this.reverting,
+      // The list of changes replaces the "what was done" message (the audit log keeps both).
+      ...(changes.length ? { message: 'stopped: nothing more will be changed' } : {}),
+    };
   }
 
   private reverting = false;
@@ -192,7 +200,12 @@ export class ProcedureMachine<P> {
 
   private async actRevert(confirmation: string): Promise<void> {
     const revert = this.spec.revert!;
-    this.update({ step: 'executing', message: 'reverting…', error: null });
+    this.update({
+      step: 'executing',
+      message: 'reverting…',
+      error: null,
+      ...(revert.summary ? { preview: revert.summary(this.plan) } : {}),
+    });
     const request: GateRequest = {
       ...this.request(confirmation),
       procedure: `${this.spec.kind}:revert`,
@@ -209,9 +222,9 @@ export class ProcedureMachine<P> {
       this.update({
         step: result.refused ? 'refused' : 'failed',
         error: result.reason,
+        ...this.failureExtras(),
         message: result.refused ? 'the revert was refused; nothing more was changed' : 'the revert failed',
         ...(result.refused ? {} : { auditIds: [...this.view.auditIds, result.started.id] }),
-        ...this.failureExtras(),
       });
       this.deps.onFinished?.();
       return;
@@ -244,9 +257,9 @@ export class ProcedureMachine<P> {
       this.update({
         step: ok ? 'done' : 'failed',
         checks,
+        ...(ok ? { revertable: false, changes: [] } : this.failureExtras()),
         message: ok ? 'reverted and verified' : 'revert applied, but verification failed',
         auditIds: [...this.view.auditIds, finished.id],
-        ...(ok ? { revertable: false } : this.failureExtras()),
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -261,9 +274,9 @@ export class ProcedureMachine<P> {
       this.update({
         step: 'failed',
         error: message,
-        message: 'the revert did not finish',
         auditIds: [...this.view.auditIds, finished.id],
         ...this.failureExtras(),
+        message: 'the revert did not finish',
       });
     } finally {
       this.deps.onFinished?.();
@@ -389,7 +402,12 @@ export class ProcedureMachine<P> {
   }
 
   private async act(confirmation: string): Promise<void> {
-    this.update({ step: 'executing', message: 'acting…', error: null });
+    this.update({
+      step: 'executing',
+      message: 'acting…',
+      error: null,
+      ...(this.spec.summary ? { preview: this.spec.summary(this.plan) } : {}),
+    });
     const result = await this.deps.gate.run(
       this.request(confirmation),
       (ports) => this.spec.execute(ports, this.plan),
@@ -422,9 +440,9 @@ export class ProcedureMachine<P> {
       this.update({
         step: 'failed',
         error: result.reason,
-        message: 'the change was rejected',
         auditIds: [...this.view.auditIds, result.started.id],
         ...this.failureExtras(),
+        message: 'the change was rejected',
       });
       this.deps.onFinished?.();
       return;
@@ -464,9 +482,9 @@ export class ProcedureMachine<P> {
       this.update({
         step: ok ? 'done' : 'failed',
         checks,
+        ...(ok ? {} : this.failureExtras()),
         message: ok ? 'verified' : 'verification failed',
         auditIds: [...this.view.auditIds, finished.id],
-        ...(ok ? {} : this.failureExtras()),
       });
     } catch (err) {
       const message = (err as Error).message;

@@ -140,7 +140,13 @@ function describeChanges(p: RotatePlan): string[] {
 /** Wrap a failure after something changed: never a PreconditionFailed (that would mean "nothing changed"). */
 function afterChange(p: RotatePlan, err: unknown): Error {
   const message = (err as Error).message;
-  return new Error(`${message} — stopped; changed so far: ${describeChanges(p).join('; ') || 'nothing'}`);
+  const j = p.journal;
+  const what = [
+    j.vault ? `Vault v${j.vault.from}→v${j.vault.to}` : null,
+    j.secret ? `Secret rv ${j.secret.from}→${j.secret.to}` : null,
+    j.restarted.length ? `restarted ${j.restarted.map((r) => r.ref.deployment).join(', ')}` : null,
+  ].filter(Boolean);
+  return new Error(`${message} — stopped; changed so far: ${what.join('; ') || 'nothing'}`);
 }
 
 async function planTarget(
@@ -412,21 +418,34 @@ export function rotateSecretSpec(ctx: ProcedureContext, service: string): Proced
         : undefined,
     preview(p) {
       const t = sel(p);
-      const sources = t.config.keys.map((k) =>
-        t.config.fromFiles?.[k]
-          ? `${k} from file ${t.config.fromFiles[k]}`
-          : `${k} random ${t.config.generate?.length ?? 32} chars${t.config.generate?.alphabet ? ' (configured alphabet)' : ''}`,
-      );
+      const created = t.vaultVersionCreated
+        ? `, created ${t.vaultVersionCreated.slice(0, 16).replace('T', ' ')}`
+        : '';
       return [
-        `Vault    ${t.vaultPath} (KV v2 ${kvApiPath(t.vaultPath)}) version ${t.vaultVersion} of ${t.vaultVersions}, created ${t.vaultVersionCreated || '?'}`,
-        `keys     ${t.config.keys.join(', ')}: new values, never shown (${sources.join('; ')})`,
-        `write    version ${t.vaultVersion + 1} with check-and-set cas=${t.vaultVersion}; other keys kept`,
-        `Secret   ${secretName(t.kube)} resourceVersion ${t.kubeResourceVersion} (keys ${t.kubeKeys.join(', ') || 'none'}); update with that precondition`,
-        t.consumers.length
-          ? `restart  ${t.consumers.map((c) => `${deploymentName(c)} (${c.via.join(', ')})`).join('; ')}`
-          : 'restart  nothing: no Deployment in the namespace consumes this Secret',
-        'then     follow each rollout, verify health; on failure: stop, show what changed, offer revert',
+        `Vault    ${t.vaultPath} v${t.vaultVersion} (of ${t.vaultVersions}${created})`,
+        `         KV v2 API path ${kvApiPath(t.vaultPath)}`,
+        `keys     ${t.config.keys.join(', ')} (new values are never shown)`,
+        ...t.config.keys.map((k) =>
+          t.config.fromFiles?.[k]
+            ? `value    ${k}: from file ${t.config.fromFiles[k]}`
+            : `value    ${k}: random, ${t.config.generate?.length ?? 32} chars${t.config.generate?.alphabet ? ' (configured alphabet)' : ''}`,
+        ),
+        `write    v${t.vaultVersion + 1} with check-and-set cas=${t.vaultVersion}; other keys kept`,
+        `Secret   ${secretName(t.kube)} rv ${t.kubeResourceVersion}, keys ${t.kubeKeys.join(', ') || 'none'}`,
+        ...(t.consumers.length
+          ? t.consumers.map(
+              (c, i) => `${i ? '        ' : 'restart '} ${deploymentName(c)} (${c.via.join(', ')})`,
+            )
+          : ['restart  nothing: no Deployment in the namespace uses this Secret']),
+        'then     follow rollouts, verify health; on failure stop, offer revert',
         ...t.notes.map((n) => `note     ${n}`),
+      ];
+    },
+    summary(p) {
+      const t = sel(p);
+      return [
+        `Vault ${t.vaultPath} v${t.vaultVersion} → v${t.vaultVersion + 1} (cas), keys ${t.config.keys.join(', ')}`,
+        `Secret ${secretName(t.kube)}; restart ${t.consumers.map((c) => c.deployment).join(', ') || 'none'}`,
       ];
     },
     from: (p) => {
@@ -503,15 +522,24 @@ export function rotateSecretSpec(ctx: ProcedureContext, service: string): Proced
         const lines: string[] = [];
         if (j.vault)
           lines.push(
-            `Vault    write the content of version ${j.vault.from} again as version ${j.vault.to + 1} (check-and-set cas=${j.vault.to})`,
+            `Vault    v${j.vault.to + 1} = the content of v${j.vault.from} again (check-and-set cas=${j.vault.to})`,
           );
         if (j.secret)
           lines.push(
-            `Secret   ${secretName(t.kube)}: keys ${t.config.keys.join(', ')} from Vault version ${j.vault?.from} (precondition resourceVersion ${j.secret.to})`,
+            `Secret   ${secretName(t.kube)}: ${t.config.keys.join(', ')} from v${j.vault?.from} (precondition rv ${j.secret.to})`,
           );
-        if (j.secret && t.consumers.length)
-          lines.push(`restart  ${t.consumers.map(deploymentName).join(', ')}, then follow and verify`);
+        if (j.secret)
+          t.consumers.forEach((c, i) => lines.push(`${i ? '        ' : 'restart '} ${deploymentName(c)}`));
+        lines.push('then     follow rollouts and verify');
         return lines;
+      },
+      summary(p) {
+        const t = sel(p);
+        const j = p.journal;
+        return [
+          `Vault ${t.vaultPath}: v${(j.vault?.to ?? 0) + 1} = content of v${j.vault?.from}`,
+          j.secret ? `Secret ${secretName(t.kube)} restored; restart consumers` : 'Secret unchanged',
+        ];
       },
       async execute(ports, p) {
         const t = sel(p);

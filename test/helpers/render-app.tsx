@@ -27,6 +27,8 @@ export interface RenderedApp {
   world: SandboxWorld | null;
   auditFile: string;
   frame(): string;
+  /** Every frame written so far (ink-testing-library keeps them all), e.g. to search for a secret. */
+  frames(): string[];
   press(...keys: string[]): Promise<void>;
   type(text: string): Promise<void>;
   waitForFrame(
@@ -86,6 +88,7 @@ export async function renderApp(
     world: rt.world,
     auditFile,
     frame,
+    frames: () => instance.frames,
     async press(...keys) {
       for (const k of keys) {
         instance.stdin.write(k);
