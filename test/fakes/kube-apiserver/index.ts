@@ -856,7 +856,8 @@ class Fake implements FakeApiServer {
       if (filtered && (!matchLabels(labels, e.metadata.labels) || !matchFields(fields, e))) continue;
       items.push(e);
     }
-    const limit = Number(query.limit ?? 0);
+    // resourceVersion=0 is served from the watch cache, which ignores limit (as the real server does)
+    const limit = query.resourceVersion === '0' && !query.continue ? 0 : Number(query.limit ?? 0);
     const meta: KObj = { resourceVersion: String(listRv) };
     let page = items;
     if (limit > 0 && items.length > limit) {
