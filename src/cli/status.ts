@@ -27,6 +27,15 @@ export interface ServiceStatusJson {
     burnRate1h: number | null;
     burnRate6h: number | null;
     alert: string;
+    latency: {
+      objective: number;
+      thresholdSeconds: number;
+      sli: number | null;
+      budgetRemainingMinutes: number | null;
+      burnRate1h: number | null;
+      burnRate6h: number | null;
+      alert: string;
+    } | null;
   } | null;
   health: {
     state: string;
@@ -53,7 +62,19 @@ export interface ServiceStatusJson {
     problems: string[];
     error: string | null;
   }[];
-  containers: { name: string; state: string; health: string; image: string }[];
+  containers: {
+    name: string;
+    state: string;
+    health: string;
+    image: string;
+    id: string;
+    imageDigest: string | null;
+    healthOutput: string | null;
+    restartCount: number;
+    oomKilled: boolean;
+    exitCode: number;
+    startedAt: string | null;
+  }[];
   alerts: { name: string; state: string; severity: string; summary: string; runbookUrl: string | null }[];
 }
 
@@ -98,6 +119,17 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
           burnRate1h: round(slo.burnRate1h, 3),
           burnRate6h: round(slo.burnRate6h, 3),
           alert: slo.alert,
+          latency: slo.latency
+            ? {
+                objective: slo.latency.objective,
+                thresholdSeconds: slo.latency.thresholdSeconds,
+                sli: round(slo.latency.sli),
+                budgetRemainingMinutes: round(slo.latency.budgetRemainingMinutes, 3),
+                burnRate1h: round(slo.latency.burnRate1h, 3),
+                burnRate6h: round(slo.latency.burnRate6h, 3),
+                alert: slo.latency.alert,
+              }
+            : null,
         }
       : null,
     health: health
@@ -134,6 +166,13 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
       state: c.state,
       health: c.health,
       image: c.image,
+      id: c.id.slice(0, 12),
+      imageDigest: c.imageDigest ?? null,
+      healthOutput: c.healthOutput ?? null,
+      restartCount: c.restartCount,
+      oomKilled: c.oomKilled,
+      exitCode: c.exitCode,
+      startedAt: c.startedAt === undefined ? null : new Date(c.startedAt).toISOString(),
     })),
     alerts: (facts.alerts ?? []).map((a) => ({
       name: a.name,

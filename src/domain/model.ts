@@ -154,4 +154,6 @@ export interface SloStatus {
   exhaustionHours: number | null;
   errorSeries: number[];
   noData: boolean;
+  /** The latency SLO (share of requests slower than the threshold), evaluated the same way, when configured. */
+  latency?: SloStatus & { thresholdSeconds: number };
 }

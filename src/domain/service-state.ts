@@ -79,6 +79,13 @@ export function summarizeService(f: ServiceFacts): ServiceSummary {
     else if (f.slo.alert === 'ticket') add('warning', 'SLO burning budget (ticket)');
     if (f.slo.budgetRemainingMinutes !== null && f.slo.budgetRemainingMinutes <= 0)
       add('critical', 'error budget exhausted');
+    const lat = f.slo.latency;
+    if (lat) {
+      const ms = Math.round(lat.thresholdSeconds * 1000);
+      if (lat.alert === 'page')
+        add('critical', `latency SLO (<${ms}ms) burn ${formatBurn(lat.burnRate1h)} over 1h (page)`);
+      else if (lat.alert === 'ticket') add('warning', `latency SLO (<${ms}ms) burning budget (ticket)`);
+    }
   }
   for (const c of f.certs ?? []) {
     known = true;

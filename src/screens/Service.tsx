@@ -95,6 +95,32 @@ function SloDetail({ slo, color }: { slo: SloStatus; color: boolean }) {
           )}
         </Text>
       ))}
+      {slo.latency ? (
+        <Text wrap="truncate-end">
+          latency {'<'}
+          {Math.round(slo.latency.thresholdSeconds * 1000)}ms {slo.latency.objective}% · SLI{' '}
+          {sliCell(slo.latency)} · budget {budgetCell(slo.latency)} · 1h {burnCell(slo.latency.burnRate1h)} 6h{' '}
+          {burnCell(slo.latency.burnRate6h)} ·{' '}
+          <Text
+            bold
+            color={
+              color
+                ? slo.latency.alert === 'page'
+                  ? 'red'
+                  : slo.latency.alert === 'ticket'
+                    ? 'yellow'
+                    : 'green'
+                : undefined
+            }
+          >
+            {slo.latency.noData
+              ? 'no data'
+              : slo.latency.alert === 'none'
+                ? 'ok'
+                : slo.latency.alert.toUpperCase()}
+          </Text>
+        </Text>
+      ) : null}
       <Text wrap="truncate-end">
         24h errors {slo.errorSeries.length ? sparkline(slo.errorSeries, 48) : 'no data'}
         {peak > 0 ? ` max ${(peak * 100).toFixed(2)}%` : ''}

@@ -115,14 +115,34 @@ export function startSources(opts: {
         for (const svc of sloServices) {
           const r = ratios[svc.name];
           if (!r) continue;
-          slo[svc.name] = evaluateSlo({
+          const windowDays = parseDuration(svc.slo!.window) / 86400;
+          const rules = svc.slo!.burnRules as BurnRule[] | undefined;
+          const availability = evaluateSlo({
             objective: svc.slo!.objective,
-            windowDays: parseDuration(svc.slo!.window) / 86400,
+            windowDays,
             ratios: r.ratios,
             windowRatio: r.windowRatio,
             errorSeries: r.errorSeries,
-            rules: svc.slo!.burnRules as BurnRule[] | undefined,
+            rules,
           });
+          const lat = svc.slo!.latency;
+          slo[svc.name] =
+            lat && r.latency
+              ? {
+                  ...availability,
+                  latency: {
+                    ...evaluateSlo({
+                      objective: lat.objective,
+                      windowDays,
+                      ratios: r.latency.ratios,
+                      windowRatio: r.latency.windowRatio,
+                      errorSeries: r.latency.errorSeries,
+                      rules,
+                    }),
+                    thresholdSeconds: lat.thresholdSeconds,
+                  },
+                }
+              : availability;
         }
         store.setState({ slo, alerts: sanitizeDeep(alerts) });
         sourceOk(store, 'metrics', now());
