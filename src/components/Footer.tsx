@@ -4,6 +4,8 @@ import { displayKey } from '../hooks/bindings.js';
 import { useApp, useAppState } from '../hooks/app-context.js';
 import { currentBindings } from '../screens/registry.js';
 
+const FIRST = new Set(['help', 'quit']);
+
 /** Key hints generated from the current bindings; disabled ones are marked "(off)", the flash line says why. */
 export function Footer({ width }: { width: number }) {
   const app = useApp();
@@ -13,6 +15,8 @@ export function Footer({ width }: { width: number }) {
   const hints = useAppState((s) =>
     currentBindings(app, s)
       .filter((b) => b.footer)
+      // Help and quit first, so a narrow terminal never hides how to get help or out.
+      .sort((a, b) => Number(FIRST.has(b.label)) - Number(FIRST.has(a.label)))
       .map((b) => `${displayKey(b.keys[0] ?? '')} ${b.label}${b.disabledReason ? '(off)' : ''}`)
       .join('  '),
   );
