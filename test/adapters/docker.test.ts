@@ -66,7 +66,7 @@ function recorder() {
   };
 }
 
-describe.runIf(requireBinaries(['podman', 'runc']))('docker adapter against real Podman', () => {
+describe.runIf(requireBinaries(['podman', 'runc', 'busybox']))('docker adapter against real Podman', () => {
   let pm: PodmanService;
   let docker: Docker;
 

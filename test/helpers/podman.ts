@@ -5,7 +5,7 @@
  * `healthcheck(name)` runs one probe. `stop()` removes every container, kills the service and any conmon
  * left for this dir, and deletes the dir.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -101,7 +101,9 @@ export async function startPodman(opts: { extraImages?: ExtraImage[] } = {}): Pr
   };
   const rootfs = join(dir, 'rootfs');
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  // busybox-static: one static binary is the whole userland of the test images.
+  const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
+  copyFileSync(busybox, join(rootfs, 'bin', 'busybox'));
   for (const a of ['sh', 'sleep', 'touch', 'test', 'rm', 'cat', 'ls', 'echo'])
     symlinkSync('busybox', join(rootfs, 'bin', a));
   const tar = join(dir, 'app.tar');
