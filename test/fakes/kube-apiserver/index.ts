@@ -1031,6 +1031,7 @@ class Fake implements FakeApiServer {
     if (timeout > 0) w.timers.push(setTimeout(() => this.closeWatch(w), timeout * 1000));
     req.on('close', () => this.closeWatch(w));
     res.on('close', () => this.closeWatch(w));
+    res.on('error', () => this.closeWatch(w)); // a client gone mid-write: stop writing to it
   }
 
   private closeWatch(w: Watcher): void {
@@ -1039,7 +1040,7 @@ class Fake implements FakeApiServer {
     w.unsubscribe();
     for (const t of w.timers) clearTimeout(t);
     this.watchers.delete(w);
-    if (!w.res.writableEnded) w.res.end();
+    if (!w.res.writableEnded && !w.res.destroyed) w.res.end();
   }
 
   // ---- writes -------------------------------------------------------------------------------------------------
