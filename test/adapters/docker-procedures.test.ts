@@ -94,6 +94,8 @@ describe.runIf(requireBinaries(['podman', 'runc', 'busybox']))(
           { ref: 'localhost/app:0.9', cmd: ['/bin/sh', '-c', 'exec sleep 100000'] },
           { ref: 'localhost/crash:2.0', cmd: ['/bin/sh', '-c', 'exit 3'] },
           { ref: 'localhost/crash:1.9' },
+          { ref: 'localhost/boot:2.0' },
+          { ref: 'localhost/boot:1.0', cmd: ['/bin/no-such-binary'] },
         ],
       });
       docker = new Docker({ socketPath: pm.socketPath });
@@ -134,6 +136,8 @@ services:
     container: {name: solo}
   - name: crash
     container: {name: crash}
+  - name: boot
+    container: {name: boot}
 `,
         'test.yaml',
       );
@@ -364,6 +368,23 @@ services:
       // The old image's command was its default, so the new image's default applies (not "exit 3").
       expect(i.Config.Cmd).toEqual(['/bin/sh', '-c', 'touch /healthy; exec sleep 100000']);
       expect(i.State.Status).toBe('running');
+    }, 60_000);
+
+    it('a new container that cannot start is removed and the original put back and started', async () => {
+      await create('boot', 'localhost/boot:2.0');
+      await until('boot listed', () => rt.store.getState().containers.boot?.length === 1);
+      const before = (await containersNamed('boot'))[0]!;
+      await startProcedure('container-rollback', 'boot');
+      rt.procedures.active!.choose('localhost/boot:1.0');
+      void rt.procedures.active!.submit('yes');
+      const end = await until('failure', () => final(view()));
+      expect(end.step).toBe('failed');
+      expect(end.error).toMatch(
+        /^start boot: .*no-such-binary.*; the original container was put back and started$/,
+      );
+      expect(await containersNamed('boot')).toEqual([{ ...before, state: 'running' }]);
+      const recs = audit().filter((r) => r.service === 'boot');
+      expect(recs.map((r) => `${r.step}:${r.outcome}`)).toEqual(['started:pending', 'finished:failed']);
     }, 60_000);
 
     it('restarts web and verifies with a health probe made after the restart', async () => {
