@@ -12,14 +12,25 @@ export function Footer({ width }: { width: number }) {
   const { color } = app;
   const flash = useAppState((s) => s.ui.flash);
   // A string, so the footer re-renders only when the hints change.
-  const hints = useAppState((s) =>
-    currentBindings(app, s)
+  const hints = useAppState((s) => {
+    const all = currentBindings(app, s)
       .filter((b) => b.footer)
       // Help and quit first, so a narrow terminal never hides how to get help or out.
-      .sort((a, b) => Number(FIRST.has(b.label)) - Number(FIRST.has(a.label)))
-      .map((b) => `${displayKey(b.keys[0] ?? '')} ${b.label}${b.disabledReason ? '(off)' : ''}`)
-      .join('  '),
-  );
+      .sort((a, b) => Number(FIRST.has(b.label)) - Number(FIRST.has(a.label)));
+    const off = all.filter((b) => b.mutating && b.disabledReason);
+    const shown = all
+      .filter((b) => !(b.mutating && b.disabledReason))
+      .map((b) => `${displayKey(b.keys[0] ?? '')} ${b.label}${b.disabledReason ? '(off)' : ''}`);
+    if (off.length) {
+      const reasons = new Set(off.map((b) => b.disabledReason));
+      shown.push(
+        s.readOnly && reasons.size === 1
+          ? 'actions off: read-only'
+          : `${off.map((b) => displayKey(b.keys[0] ?? '')).join('')} off (? why)`,
+      );
+    }
+    return shown.join('  ');
+  });
   return (
     <Box flexDirection="column" width={width}>
       <Text

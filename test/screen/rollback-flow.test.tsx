@@ -110,7 +110,7 @@ describe('read-only', () => {
     app = await renderApp({ readOnly: true, readOnlyReason: 'read-only mode (--read-only)' });
     const f = await untilIncident(app);
     expect(f).toContain('READ-ONLY');
-    expect(f).toContain('r rollback(off)');
+    expect(f).toContain('actions off: read-only');
     await app.press('r');
     await app.waitForFrame('rollback disabled: read-only mode (--read-only)');
     await app.press(KEYS.enter, 'r');
