@@ -40,22 +40,24 @@ export async function startHarness(
     world?: SandboxWorld;
     secrets?: { read: NonNullable<ReadPorts['secrets']>; mutate: NonNullable<MutatePorts['secrets']> };
     rolloutTimeoutMs?: number;
+    /** Real adapters instead of the sandbox's ports (time is then the real clock). */
+    ports?: { read: ReadPorts; mutate: MutatePorts };
   } = {},
 ): Promise<Harness> {
   const world = opts.world ?? new SandboxWorld();
   const config = opts.config ?? demoConfig();
-  const read: ReadPorts = { ...sandboxReadPorts(world) };
-  const mutate: MutatePorts = { ...sandboxMutatePorts(world) };
+  const read: ReadPorts = opts.ports ? opts.ports.read : { ...sandboxReadPorts(world) };
+  const mutate: MutatePorts = opts.ports ? opts.ports.mutate : { ...sandboxMutatePorts(world) };
   if (opts.secrets) {
     read.secrets = opts.secrets.read;
     mutate.secrets = opts.secrets.mutate;
   }
-  const now = () => world.now();
+  const now = opts.ports ? Date.now : () => world.now();
   const store = createAppStore({
     config,
     mode: 'demo',
     readOnly: false,
-    contextName: 'sandbox-prod-eu1',
+    contextName: opts.ports ? (read.cluster?.contextName ?? 'no cluster') : 'sandbox-prod-eu1',
     configured: { cluster: true, metrics: true, health: true, certs: true, secrets: true },
     now: now(),
   });
@@ -115,7 +117,7 @@ export async function startHarness(
           throw new Error(
             `timed out waiting for ${what}; procedure: ${JSON.stringify(store.getState().procedure, null, 1)}`,
           );
-        if (advanceMs) {
+        if (advanceMs && !opts.ports) {
           world.advance(advanceMs);
           await sources!.refreshNow();
         }
