@@ -717,11 +717,11 @@ export class Controllers {
     return { newRS, oldRSs };
   }
 
+  /** NewRSNewReplicas: how far the new ReplicaSet may grow now (bounded by replicas + maxSurge in total). */
   private newRSReplicas(d: KObj, allRSs: KObj[], newRSReplicas: number): number {
     if (d.spec.strategy?.type === 'Recreate') return d.spec.replicas;
     const { surge } = surgeAndUnavailable(d);
-    const current =
-      sum(allRSs, specReplicas) + (allRSs.some((r) => r.spec.replicas === newRSReplicas) ? 0 : 0);
+    const current = sum(allRSs, specReplicas); // every ReplicaSet, the new one included
     const maxTotal = d.spec.replicas + surge;
     if (current >= maxTotal) return newRSReplicas;
     const up = Math.min(maxTotal - current, Math.max(0, d.spec.replicas - newRSReplicas));
