@@ -182,6 +182,14 @@ describe('recreateBody', () => {
     expect(lines).toContain('env FOO (values hidden)');
     expect(lines).not.toContain('bar');
     expect(lines).toContain('restart unless-stopped · network appnet · ports 8080/tcp');
+    // Command arguments and health check commands may carry secrets: only the program is named.
+    const i = inspect();
+    i.Config.Cmd = ['serve', '--password=hunter2'];
+    i.Config.Healthcheck = { Test: ['CMD-SHELL', 'curl -u admin:s3cret http://127.0.0.1/'] };
+    const more = carriedSummary(i, oldImage).join('\n');
+    expect(more).toContain('cmd serve +1 args');
+    expect(more).toContain('health CMD-SHELL (own)');
+    expect(more).not.toMatch(/hunter2|s3cret/);
   });
 });
 

@@ -304,9 +304,10 @@ export function carriedSummary(i: ContainerInspect, oldImage: ImageInspect | nul
       `restart ${rp?.Name || 'no'}${rp?.MaximumRetryCount ? `:${rp.MaximumRetryCount}` : ''}`,
       `network ${hc.NetworkMode || 'default'}`,
       ports.length ? `ports ${ports.join(',')}` : '',
-      cmd ? `cmd ${JSON.stringify(cmd).slice(0, 40)}` : '',
+      // Arguments may carry secrets (--password=...): name the program and count the rest.
+      cmd ? `cmd ${cmd[0] ?? ''}${cmd.length > 1 ? ` +${cmd.length - 1} args` : ''}` : '',
       body.User ? `user ${String(body.User)}` : '',
-      `health ${hasHealthcheck(i.Config) ? (hcheck?.Test ?? []).slice(1).join(' ').slice(0, 40) : 'none'}`,
+      `health ${hasHealthcheck(i.Config) ? `${hcheck?.Test?.[0] ?? ''} ${body.Healthcheck ? '(own)' : '(image default)'}` : 'none'}`,
     ]
       .filter(Boolean)
       .join(' · '),
