@@ -67,6 +67,11 @@ export interface ClusterReadPort {
    * secretRef, and volumes (secret and projected sources), in containers and init containers.
    */
   findConsumers?(namespace: string, secretName: string, context?: string): Promise<SecretConsumer[]>;
+  /**
+   * Who the cluster says we are (SelfSubjectReview, authentication.k8s.io/v1; null when the API does not
+   * offer it). The runtime names this identity in every audit record that follows (AuditActor.kubernetes).
+   */
+  whoAmI?(): Promise<{ username: string; uid?: string; groups?: string[] } | null>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,6 @@ import { startVaultStatus } from '../state/vault-status.js';
 import { createAuditLog, type AuditLog } from '../audit/log.js';
 import type { AuditForwarder } from '../audit/forward.js';
 import { attachAuditSession, onForwardStatus } from '../audit/session.js';
-import type { AuditKubernetesIdentity } from '../audit/record.js';
 import { parseDuration } from '../domain/slo.js';
 import { currentActor } from '../audit/actor.js';
 import { createGate, type Gate } from '../policy/gate.js';
@@ -174,14 +173,11 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         for (const f of failures) sourceFailed(store, f.source as SourceName, f.message, now());
         // Audit hook: a cluster port that can say who we are (SelfSubjectReview) names that identity in
         // every following record. Best effort: the OS user, SSH client and host are recorded regardless.
-        const whoAmI = (loaded.read.cluster as { whoAmI?: () => Promise<AuditKubernetesIdentity | null> })
-          ?.whoAmI;
-        if (whoAmI) {
-          void whoAmI
-            .call(loaded.read.cluster)
-            .then((id) =>
-              audit.setKubernetesIdentity(id ? { ...id, context: id.context ?? loaded.contextName } : null),
-            )
+        const cluster = loaded.read.cluster;
+        if (cluster?.whoAmI) {
+          void cluster
+            .whoAmI()
+            .then((id) => audit.setKubernetesIdentity(id ? { ...id, context: loaded.contextName } : null))
             .catch((err: Error) =>
               flash(store, `audit: Kubernetes identity unknown: ${err.message}`, 'warning'),
             );

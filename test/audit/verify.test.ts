@@ -79,6 +79,27 @@ describe('the writer', () => {
     expect(verifyAuditFile(file).ok).toBe(true);
   });
 
+  it('names the Kubernetes identity and the incident once they are known (the runtime hooks)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oncall-audit-'));
+    const file = join(dir, 'audit.jsonl');
+    const log = createAuditLog({ file, actor, version: 'test', mode: 'live', incidentId: 'INC-1' });
+    const before = await log.append(input(1));
+    log.setKubernetesIdentity({ username: 'oidc:alice@example.test', groups: ['sre'], context: 'prod-eu1' });
+    log.setIncidentId('INC-2');
+    const after = await log.append(input(2));
+    const explicit = await log.append(input(3, { incidentId: 'INC-3' }));
+    expect(before.actor.kubernetes).toBeUndefined();
+    expect(before.incidentId).toBe('INC-1');
+    expect(after.actor.kubernetes).toEqual({
+      username: 'oidc:alice@example.test',
+      groups: ['sre'],
+      context: 'prod-eu1',
+    });
+    expect(after.incidentId).toBe('INC-2');
+    expect(explicit.incidentId).toBe('INC-3');
+    expect(verifyAuditFile(file).ok).toBe(true);
+  });
+
   it('rotates by size and carries the chain into the new file', async () => {
     const { file } = await writeLog(40, { maxBytes: 4096 });
     const files = chainFiles(file);
