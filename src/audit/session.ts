@@ -37,34 +37,40 @@ export function attachAuditSession(store: AppStore, log: AuditLog, now: () => nu
   const view = () => store.getState().auditView;
   const setView = (p: Partial<AuditViewState>) => store.setState({ auditView: { ...view(), ...p } });
 
+  const verifyNow = () => {
+    try {
+      const report = verifyAuditFile(log.file);
+      const text = formatVerifyReport(report).split('\n');
+      setView({
+        verify: {
+          state: report.ok ? 'ok' : 'failed',
+          summary: text[0] as string,
+          problems: text.slice(1).map((l) => l.trim()),
+          checkedAt: now(),
+        },
+      });
+    } catch (err) {
+      setView({
+        verify: {
+          state: 'error',
+          summary: `cannot verify ${log.file}: ${(err as Error).message}`,
+          problems: [],
+          checkedAt: now(),
+        },
+      });
+    }
+  };
+
   const session: AuditSession = {
     file: log.file,
     reload() {
       store.setState({ audit: log.recent(RECENT_LIMIT) });
     },
     verify() {
+      if (view().verify.state === 'checking') return;
       setView({ verify: { ...view().verify, state: 'checking', summary: 'verifying the chain…' } });
-      try {
-        const report = verifyAuditFile(log.file);
-        const text = formatVerifyReport(report).split('\n');
-        setView({
-          verify: {
-            state: report.ok ? 'ok' : 'failed',
-            summary: text[0] as string,
-            problems: text.slice(1).map((l) => l.trim()),
-            checkedAt: now(),
-          },
-        });
-      } catch (err) {
-        setView({
-          verify: {
-            state: 'error',
-            summary: `cannot verify ${log.file}: ${(err as Error).message}`,
-            problems: [],
-            checkedAt: now(),
-          },
-        });
-      }
+      // Next macrotask: the "verifying" state reaches the screen before the (synchronous) pass over the files.
+      setTimeout(verifyNow, 0);
     },
     scanUnfinished() {
       let records: AuditRecord[];
