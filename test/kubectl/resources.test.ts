@@ -168,6 +168,38 @@ describe.runIf(requireBinaries(['kubectl', 'openssl']))(
       });
     });
 
+    it('with a termination delay, scaled-away and deleted pods show as Terminating and ReplicaSets replace them', async () => {
+      expect((await kubectl(admin, ['scale', 'deploy/web', '--replicas=3'])).code).toBe(0);
+      await kube.waitForRollouts();
+      kube.setTerminationDelay(60_000);
+      expect((await kubectl(admin, ['scale', 'deploy/web', '--replicas=1'])).code).toBe(0);
+      await kube.waitFor(
+        () => kube.list('Pod', 'default').filter((p) => p.metadata.deletionTimestamp).length === 2,
+      );
+      const pods = await kubectl(admin, ['get', 'pods']);
+      expect(pods.stdout.match(/\sTerminating\s/g)).toHaveLength(2);
+      expect(pods.stdout.match(/\sRunning\s/g)).toHaveLength(1);
+      // ReplicaSets do not count terminating pods: the rollout is complete while they linger
+      expect(await kubectl(admin, ['rollout', 'status', 'deploy/web', '--watch=false'])).toMatchObject({
+        code: 0,
+        stdout: 'deployment "web" successfully rolled out\n',
+      });
+      const running = kube.list('Pod', 'default').find((p) => !p.metadata.deletionTimestamp)!;
+      kube.setTerminationDelay(300);
+      const del = await kubectl(admin, ['delete', 'pod', running.metadata.name, '--wait=false']);
+      expect(del).toMatchObject({ code: 0, stdout: `pod "${running.metadata.name}" deleted\n` });
+      expect(kube.get('Pod', 'default', running.metadata.name).metadata.deletionGracePeriodSeconds).toBe(30);
+      await kube.waitFor(
+        () => kube.get('Pod', 'default', running.metadata.name) === undefined,
+        5000,
+        'the deleted pod to go',
+      );
+      await kube.waitForRollouts();
+      const fresh = kube.list('Pod', 'default').filter((p) => !p.metadata.deletionTimestamp);
+      expect(fresh).toHaveLength(1);
+      expect(fresh[0]!.metadata.name).not.toBe(running.metadata.name);
+    });
+
     it('kubectl get -w prints the watch events as they happen', async () => {
       const watching = kubectl(
         admin,

@@ -137,6 +137,8 @@ export interface ControllerOptions {
   readyDelayMs: number;
   /** how often the HPA controller enforces min/max (ms) */
   hpaSyncMs: number;
+  /** ms a deleted pod stays Terminating (deletionTimestamp set) before it is gone; 0 = at once */
+  terminationDelayMs: number;
 }
 
 export class Controllers {
@@ -433,6 +435,33 @@ export class Controllers {
     }
   }
 
+  /**
+   * Graceful deletion: with a termination delay the pod first gets deletionTimestamp /
+   * deletionGracePeriodSeconds (kubectl shows it Terminating; ReplicaSets no longer count it), then goes.
+   * Returns the pod as the DELETE answer shows it.
+   */
+  terminatePod(pod: KObj): KObj | undefined {
+    const ns = pod.metadata.namespace;
+    const name = pod.metadata.name;
+    if (this.opts.terminationDelayMs <= 0 || pod.metadata.deletionTimestamp)
+      return this.store.delete('pods', ns, name);
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const marked = this.store.update('pods', {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: timestamp(Date.now() + grace * 1000),
+        deletionGracePeriodSeconds: grace,
+      },
+    });
+    const uid = pod.metadata.uid;
+    this.later(this.opts.terminationDelayMs, () => {
+      const cur = this.store.get('pods', ns, name);
+      if (cur?.metadata.uid === uid) this.store.delete('pods', ns, name);
+    });
+    return marked;
+  }
+
   // ---- replicaset controller ---------------------------------------------------------------------------------
 
   private podReadySince(p: KObj): number | undefined {
@@ -457,7 +486,7 @@ export class Controllers {
         return -byCreation(a, b); // newest first
       });
       const doomed = ranked.slice(0, pods.length - want);
-      for (const p of doomed) this.store.delete('pods', ns, p.metadata.name);
+      for (const p of doomed) this.terminatePod(p);
       const gone = new Set(doomed.map((p) => p.metadata.name));
       active = pods.filter((p) => !gone.has(p.metadata.name));
       if (doomed.length > 0 && (rs.metadata.ownerReferences?.length ?? 0) === 0) {

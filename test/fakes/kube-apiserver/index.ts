@@ -95,6 +95,8 @@ export interface FakeApiServer {
   /** ms from pod creation until Ready; also re-times pods still waiting (creation + ms, or now) */
   setReadyDelay(ms: number): void;
   stop(): Promise<void>;
+  /** ms a deleted / scaled-away pod stays Terminating (deletionTimestamp set) before it is gone; 0 = at once */
+  setTerminationDelay(ms: number): void;
 
   // ---- extras ----
   /** bearer tokens of the built-in users */
@@ -133,6 +135,8 @@ export interface FakeApiServerOptions {
   bookmarkIntervalMs?: number;
   /** HPA controller period (default 1000 ms; the real one: 15 s) */
   hpaSyncMs?: number;
+  /** ms a deleted or scaled-away pod stays Terminating before it is gone (default 0: at once) */
+  terminationDelayMs?: number;
   /** namespaces created at start (default: default, kube-system, kube-public) */
   namespaces?: string[];
 }
@@ -235,6 +239,7 @@ class Fake implements FakeApiServer {
     this.controllers = new Controllers(this.store, {
       readyDelayMs: opts.readyDelayMs ?? 100,
       hpaSyncMs: opts.hpaSyncMs ?? 1000,
+      terminationDelayMs: opts.terminationDelayMs ?? 0,
     });
     for (const ns of opts.namespaces ?? ['default', 'kube-system', 'kube-public'])
       this.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -382,6 +387,10 @@ class Fake implements FakeApiServer {
 
   setReadyDelay(ms: number): void {
     this.controllers.setReadyDelay(ms);
+  }
+
+  setTerminationDelay(ms: number): void {
+    this.controllers.opts.terminationDelayMs = ms;
   }
 
   openWatches(resource?: string): number {
@@ -1311,7 +1320,11 @@ class Fake implements FakeApiServer {
     const dry = query.dryRun === 'All' || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All'));
     const orphan =
       (opts.propagationPolicy ?? query.propagationPolicy) === 'Orphan' || opts.orphanDependents === true;
-    const gone = dry ? cur : this.deleteCascade(def.storage, route.namespace ?? '', route.name!, orphan);
+    const gone = dry
+      ? cur
+      : def.storage === 'pods'
+        ? this.controllers.terminatePod(cur)
+        : this.deleteCascade(def.storage, route.namespace ?? '', route.name!, orphan);
     if (def.storage === 'pods' || def.storage === 'namespaces')
       return this.send(res, 200, this.external(def, gone));
     return this.send(res, 200, {

@@ -191,7 +191,10 @@ export class Store {
     const o = { ...input, metadata: { ...input.metadata } };
     o.metadata.uid = prev.metadata.uid;
     o.metadata.creationTimestamp = prev.metadata.creationTimestamp;
-    if (prev.metadata.deletionTimestamp) o.metadata.deletionTimestamp = prev.metadata.deletionTimestamp;
+    if (prev.metadata.deletionTimestamp) {
+      o.metadata.deletionTimestamp = prev.metadata.deletionTimestamp;
+      o.metadata.deletionGracePeriodSeconds = prev.metadata.deletionGracePeriodSeconds;
+    }
     if (WITH_GENERATION.has(storage)) {
       o.metadata.generation = prev.metadata.generation ?? 1;
       if (o.spec !== prev.spec && JSON.stringify(o.spec) !== JSON.stringify(prev.spec))
