@@ -3,5 +3,6 @@ import type { BenchSuite } from '../types.js';
 import { startup } from './startup.js';
 import { prometheus } from './prometheus.js';
 import { probes } from './probes.js';
+import { kubernetes } from './kubernetes.js';
 
-export const suites: BenchSuite[] = [startup, prometheus, probes];
+export const suites: BenchSuite[] = [startup, prometheus, probes, kubernetes];

@@ -42,26 +42,45 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
     else {
       const ref = { ...k8s.kubernetes! };
       const r = await timed(() => read.cluster!.get(ref));
-      const verbs = await Promise.all([
-        read.cluster.canI(ref, 'patch', 'deployments'),
-        read.cluster.canI(ref, 'update', 'deployments', 'scale'),
-      ]).catch((err: Error) => [
-        { allowed: false, verb: 'patch', resource: 'deployments', reason: err.message },
-      ]);
+      // What each procedure needs (the same SelfSubjectAccessReviews the gate re-checks before acting),
+      // and what the screens read: a denied read degrades one kind, it does not stop the others.
+      const cluster = read.cluster;
+      const wanted: [string, string, string, string?][] = [
+        ['rollback/restart/pause', 'update', 'deployments'],
+        ['scale', 'update', 'deployments', 'scale'],
+        ['events', 'create', 'events'],
+        ['read pods', 'watch', 'pods'],
+        ['read replicasets', 'watch', 'replicasets'],
+        ['read hpa', 'watch', 'horizontalpodautoscalers'],
+        ['read events', 'watch', 'events'],
+      ];
+      const verbs = await Promise.all(
+        wanted.map(([label, verb, resource, sub]) =>
+          cluster
+            .canI(ref, verb, resource, sub)
+            .then((a) => ({ label, allowed: a.allowed, reason: a.reason }))
+            .catch((err: Error) => ({ label, allowed: false, reason: err.message })),
+        ),
+      );
+      const acts = verbs.slice(0, 3);
+      const reads = verbs.slice(3);
+      const deniedReads = reads.filter((v) => !v.allowed).map((v) => v.label.replace('read ', ''));
       out.push({
-        source: `kubernetes (${read.cluster.contextName})`,
+        source: `kubernetes (${cluster.contextName})`,
         reachable: r.ok,
         authenticated: r.ok ? true : /401|403|unauthori|forbidden/i.test(r.error) ? false : null,
         actions:
           mutations ??
-          (verbs
+          (acts
             .filter((v) => v.allowed)
-            .map((v) => `${v.verb} ${v.resource}`)
+            .map((v) => v.label)
             .join(', ') ||
             'read only (RBAC)'),
         latencyMs: r.ms,
         detail: r.ok
-          ? `deployment ${ref.namespace}/${ref.deployment} resourceVersion ${r.value.resourceVersion}`
+          ? `deployment ${ref.namespace}/${ref.deployment} rev ${r.value.revision} resourceVersion ${r.value.resourceVersion}; ${r.value.rollout.message}${
+              deniedReads.length ? `; may not watch ${deniedReads.join(', ')}` : ''
+            }`
           : r.error,
       });
     }

@@ -3,6 +3,7 @@
  * success (updatedAt) or failure (error) for its source; a failing source never stops the others.
  */
 import type { ReadPorts, WorkloadRef } from '../adapters/ports.js';
+import type { WorkloadSnapshot } from '../domain/model.js';
 import type { Config } from '../config/schema.js';
 import { evaluateSlo, parseDuration, type BurnRule } from '../domain/slo.js';
 import { sanitizeDeep, sanitizeText } from '../domain/sanitize.js';
@@ -52,25 +53,41 @@ export function startSources(opts: {
   if (ports.cluster && k8sServices.length) {
     const refs: WorkloadRef[] = k8sServices.map((s) => ({ ...s.kubernetes! }));
     const byRef = new Map(refs.map((r, i) => [r, k8sServices[i]!.name]));
+    // Snapshots arrive in bursts (an informer relist touches every workload): apply each burst as ONE
+    // store update, in arrival order, so selectors run once per burst instead of once per workload.
+    const pending: ({ service: string; snap: WorkloadSnapshot } | { service: string; error: string })[] = [];
+    const flush = () => {
+      const ops = pending.splice(0);
+      if (!ops.length || stopped) return;
+      let hadSnapshot = false;
+      store.setState((s) => {
+        const workloads = { ...s.workloads };
+        const workloadErrors = { ...s.workloadErrors };
+        for (const op of ops) {
+          if ('snap' in op) {
+            workloads[op.service] = op.snap;
+            delete workloadErrors[op.service];
+            hadSnapshot = true;
+          } else workloadErrors[op.service] = op.error;
+        }
+        return { workloads, workloadErrors };
+      });
+      if (hadSnapshot) sourceOk(store, 'cluster', now());
+    };
+    const enqueue = (op: (typeof pending)[number]) => {
+      if (pending.push(op) === 1) queueMicrotask(flush);
+    };
     stops.push(
       ports.cluster.watch(refs, {
         onSnapshot(ref, snap) {
           const service = byRef.get(ref);
           if (!service) return;
-          const clean = sanitizeDeep(snap);
-          store.setState((s) => {
-            const { [service]: _gone, ...workloadErrors } = s.workloadErrors;
-            return { workloads: { ...s.workloads, [service]: clean }, workloadErrors };
-          });
-          sourceOk(store, 'cluster', now());
+          enqueue({ service, snap: sanitizeDeep(snap) });
         },
         onError(ref, message) {
           const service = ref ? byRef.get(ref) : undefined;
-          if (service) {
-            store.setState((s) => ({
-              workloadErrors: { ...s.workloadErrors, [service]: sanitizeText(message, 300) },
-            }));
-          } else sourceFailed(store, 'cluster', errorText(message), now());
+          if (service) enqueue({ service, error: sanitizeText(message, 300) });
+          else sourceFailed(store, 'cluster', errorText(message), now());
         },
       }),
     );

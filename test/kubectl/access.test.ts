@@ -118,6 +118,8 @@ describe.runIf(requireBinaries(['kubectl']))(
         ['get', 'hpa'],
         ['get', 'events'],
         ['get', 'events.events.k8s.io'],
+      ['events', '--for', 'deploy/web'],
+      ['get', 'all'],
         ['describe', 'deploy', 'web'],
         ['rollout', 'status', 'deploy/web', '--watch=false'],
         ['rollout', 'status', 'deploy/web'],

@@ -71,6 +71,8 @@ function queryString(q: RequestOptions['query']): string {
 
 export class KubeClient {
   private agent: http.Agent | null = null;
+  /** Watches hold their connection for minutes: their own pool, so they never starve requests. */
+  private watchAgent: http.Agent | null = null;
   readonly server: URL;
 
   constructor(
@@ -83,24 +85,26 @@ export class KubeClient {
   }
 
   /** Request options with TLS material and credentials applied (exec plugins run here when needed). */
-  private async options(method: string, path: string, headers: Record<string, string>) {
+  private async options(method: string, path: string, headers: Record<string, string>, watch = false) {
     const opts: https.RequestOptions = { method, headers: { ...headers } };
     await this.kc.applyToHTTPSOptions(opts);
     const secure = this.server.protocol === 'https:';
     if (!this.agent) {
+      const tls: https.AgentOptions = {
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        pfx: opts.pfx,
+        passphrase: opts.passphrase,
+        rejectUnauthorized: opts.rejectUnauthorized,
+        servername: opts.servername,
+      };
       this.agent = secure
-        ? new https.Agent({
-            keepAlive: true,
-            maxSockets: 16,
-            ca: opts.ca,
-            cert: opts.cert,
-            key: opts.key,
-            pfx: opts.pfx,
-            passphrase: opts.passphrase,
-            rejectUnauthorized: opts.rejectUnauthorized,
-            servername: opts.servername,
-          })
+        ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 })
         : new http.Agent({ keepAlive: true, maxSockets: 16 });
+      this.watchAgent = secure
+        ? new https.Agent({ ...tls, keepAlive: false, maxSockets: Infinity })
+        : new http.Agent({ keepAlive: false, maxSockets: Infinity });
     }
     const base = this.server.pathname.replace(/\/$/, '');
     return {
@@ -113,7 +117,7 @@ export class KubeClient {
         method,
         headers: opts.headers,
         auth: opts.auth,
-        agent: this.agent,
+        agent: watch ? this.watchAgent! : this.agent,
       } satisfies https.RequestOptions,
     };
   }
@@ -166,10 +170,12 @@ export class KubeClient {
     onEvent: (e: WatchEvent) => void,
     onEnd: (err: Error | null) => void,
   ): Promise<() => void> {
-    const { mod, req } = await this.options('GET', path + queryString({ ...query, watch: 'true' }), {
-      Accept: 'application/json',
-      'User-Agent': 'oncall',
-    });
+    const { mod, req } = await this.options(
+      'GET',
+      path + queryString({ ...query, watch: 'true' }),
+      { Accept: 'application/json', 'User-Agent': 'oncall' },
+      true,
+    );
     let ended = false;
     const end = (err: Error | null) => {
       if (ended) return;
@@ -227,7 +233,9 @@ export class KubeClient {
 
   close(): void {
     this.agent?.destroy();
+    this.watchAgent?.destroy();
     this.agent = null;
+    this.watchAgent = null;
   }
 }
 

@@ -10,6 +10,8 @@ export interface InformerOptions {
   kind: string;
   /** Collection path, e.g. /apis/apps/v1/namespaces/prod/deployments */
   path: string;
+  /** Keep only what the snapshots read (memory: 20,000 pods are cached). */
+  transform?: (o: KubeObject) => KubeObject;
   /** Secondary index (e.g. controller owner name). */
   indexBy?: (o: KubeObject) => string | undefined;
   /** Called with the names of changed objects (all: true after a relist). */
@@ -98,7 +100,8 @@ export class Informer {
     this.opts.onError(message);
   }
 
-  private put(o: KubeObject): void {
+  private put(raw: KubeObject): void {
+    const o = this.opts.transform ? this.opts.transform(raw) : raw;
     const name = o.metadata.name;
     const prev = this.items.get(name);
     if (this.opts.indexBy) {

@@ -141,6 +141,65 @@ export async function accessReview(
 
 type KindName = 'deployments' | 'replicasets' | 'pods' | 'hpas' | 'events';
 
+function slimMeta(m: KubeObject['metadata'], annotations = false): KubeObject['metadata'] {
+  const deletion = (m as { deletionTimestamp?: string }).deletionTimestamp;
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: m.generation,
+    ownerReferences: m.ownerReferences,
+    creationTimestamp: m.creationTimestamp,
+    ...(annotations ? { annotations: m.annotations } : {}),
+    ...(deletion ? { deletionTimestamp: deletion } : {}),
+  };
+}
+
+/** What the cache keeps per kind: only the fields snapshots read (20,000 cached pods add up). */
+const SLIM: Partial<Record<KindName, (o: KubeObject) => KubeObject>> = {
+  pods: (o) => ({
+    metadata: slimMeta(o.metadata),
+    status: {
+      phase: o.status?.phase,
+      reason: o.status?.reason,
+      conditions: (o.status?.conditions ?? []).map((c: { type: string; status: string }) => ({
+        type: c.type,
+        status: c.status,
+      })),
+      containerStatuses: o.status?.containerStatuses,
+      initContainerStatuses: o.status?.initContainerStatuses,
+    },
+  }),
+  replicasets: (o) => ({
+    metadata: slimMeta(o.metadata, true),
+    spec: {
+      replicas: o.spec?.replicas,
+      template: {
+        spec: {
+          containers: (o.spec?.template?.spec?.containers ?? []).map(
+            (c: { name: string; image: string }) => ({
+              name: c.name,
+              image: c.image,
+            }),
+          ),
+        },
+      },
+    },
+  }),
+  events: (o) => ({
+    metadata: slimMeta(o.metadata),
+    involvedObject: o.involvedObject,
+    reason: o.reason,
+    message: o.message,
+    note: o.note,
+    type: o.type,
+    lastTimestamp: o.lastTimestamp,
+    eventTime: o.eventTime,
+    firstTimestamp: o.firstTimestamp,
+  }),
+};
+
 /** The five informers of one (context, namespace), shared by every workload in it. */
 class NamespaceWatch {
   readonly informers: Record<KindName, Informer>;
@@ -170,6 +229,7 @@ class NamespaceWatch {
         kind: label,
         path,
         indexBy,
+        transform: SLIM[kind],
         onChange: (changed, all) => this.changed(kind, changed, all),
         onError: () => this.markAll(),
       });
@@ -209,7 +269,8 @@ class NamespaceWatch {
 
   /**
    * RBAC per workload and action, shown as disabled actions with the reason. One review per distinct
-   * (verb, resource) for the whole namespace; only when that is denied, per workload (resourceNames rules).
+   * (verb, resource) for the whole namespace; only when that is denied, per workload (resourceNames rules)
+   * if the namespace holds few watched workloads.
    */
   private async refreshAccess(): Promise<void> {
     const checks = new Map<
@@ -235,11 +296,14 @@ class NamespaceWatch {
     };
     const nsWide = new Map<string, { allowed: boolean; reason?: string }>();
     for (const [key, c] of checks) nsWide.set(key, await review(undefined, c));
+    // Per-workload reviews only matter for resourceNames rules; with many workloads in a namespace the
+    // namespace-wide answer stands (the gate re-checks by name right before acting anyway).
+    const perName = this.refs.length <= 20;
     for (const { name } of this.refs) {
       const denied: Record<string, string> = {};
       for (const [key, c] of checks) {
         let r = nsWide.get(key)!;
-        if (!r.allowed) r = await review(name, c);
+        if (!r.allowed && perName) r = await review(name, c);
         if (!r.allowed) for (const a of c.actions) denied[a] = r.reason ?? 'not permitted';
       }
       this.denied.set(name, denied);
