@@ -298,7 +298,7 @@ export async function containerRollbackSpec(
       `image    ${p.fromImage}`,
       `      →  ${p.target} (local; never pulled)`,
       ...p.carried.map((l, i) => `${i === 0 ? 'keeps   ' : '        '} ${l}`),
-      `then     the original is kept stopped as ${p.name}${KEPT_CONTAINER_SUFFIX} (u restores it)`,
+      `then     original kept stopped as ${p.name}${KEPT_CONTAINER_SUFFIX}; u restores it`,
       `verify   ${p.hasHealthcheck ? 'health check healthy' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
       ...p.notes.map((n) => `note     ${n}`),
     ],

@@ -35,7 +35,7 @@ describe('container procedures in the demo', () => {
     // ledger is staging, but the demo context matches production.contexts: typed confirmation.
     const preview = await app.waitForFrame('Type ledger to confirm');
     expect(preview).toContain('→  localhost/ledger:1.7.3 (local; never pulled)');
-    expect(preview).toContain('the original is kept stopped as ledger-1_oncall-kept (u restores it)');
+    expect(preview).toContain('then     original kept stopped as ledger-1_oncall-kept; u restores it');
     expect(preview).toContain('verify   health check healthy + GET http://127.0.0.1:8081/healthz');
     await app.type('ledger');
     await app.press(KEYS.enter);
