@@ -247,6 +247,18 @@ describe('fake kube-apiserver protocol', () => {
     await kube.waitFor(() => t.ended, 3000, 'timeoutSeconds');
   });
 
+  it('an outage resets connections (cutting watches) until it ends, and counts the attempts', async () => {
+    const w = watch('/api/v1/pods?watch=1');
+    await kube.waitFor(() => kube.openWatches() === 1);
+    kube.outage(true);
+    await kube.waitFor(() => w.ended, 2000, 'the watch to be cut');
+    await expect(call('GET', '/api/v1/pods')).rejects.toThrow();
+    await expect(call('GET', '/api/v1/pods')).rejects.toThrow();
+    expect(kube.refusedConnections()).toBe(2);
+    kube.outage(false);
+    expect((await call('GET', '/api/v1/pods')).status).toBe(200);
+  });
+
   it('limit/continue pages in key order; an expired continue token is 410', async () => {
     for (const n of ['c', 'a', 'e', 'b', 'd'])
       kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, namespace: 'default' } });

@@ -121,6 +121,12 @@ export interface FakeApiServer {
   ): void;
   /** polls `pred` every 10 ms until true (or throws after timeoutMs) */
   waitFor(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  /**
+   * Simulates the API server going away: while on, every connection is reset right after the TLS handshake
+   * (and open watches are cut); `refusedConnections()` counts the attempts, e.g. to check client back-off.
+   */
+  outage(on: boolean): void;
+  refusedConnections(): number;
   /** resolves once every Deployment (of a namespace) is rolled out as `kubectl rollout status` counts it */
   waitForRollouts(opts?: { namespace?: string; timeoutMs?: number }): Promise<void>;
   /** number of stored objects of a kind (cheap; no copies) */
@@ -232,6 +238,8 @@ class Fake implements FakeApiServer {
     times: number;
   }> = [];
   private bookmarkMs: number;
+  private down = false;
+  private refused = 0;
 
   constructor(opts: FakeApiServerOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
@@ -262,6 +270,11 @@ class Fake implements FakeApiServer {
       s.on('close', () => this.sockets.delete(s));
     });
     this.server.on('secureConnection', (s: Socket) => {
+      if (this.down) {
+        this.refused++;
+        s.destroy();
+        return;
+      }
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -387,6 +400,18 @@ class Fake implements FakeApiServer {
 
   setReadyDelay(ms: number): void {
     this.controllers.setReadyDelay(ms);
+  }
+
+  outage(on: boolean): void {
+    this.down = on;
+    if (on) {
+      for (const w of [...this.watchers]) w.res.socket?.destroy();
+      for (const s of this.sockets) s.destroy();
+    }
+  }
+
+  refusedConnections(): number {
+    return this.refused;
   }
 
   setTerminationDelay(ms: number): void {
