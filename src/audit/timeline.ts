@@ -67,7 +67,11 @@ export function buildTimeline(records: AuditRecord[], incidentId: string): Timel
     const s = rs.find((r) => r.id === id);
     if (!s) continue; // its "started" record belongs to another incident or file
     const executed = rs.find((r) => r.step === 'executed');
-    const end = [...rs].reverse().find((r) => r.step === 'finished' || r.step === 'interrupted');
+    // Best-effort side notes (a Kubernetes Event about the change) end at "executed" by design.
+    const note = s.procedure.endsWith(':announce');
+    const end =
+      [...rs].reverse().find((r) => r.step === 'finished' || r.step === 'interrupted') ??
+      (note ? executed : undefined);
     const change = `${s.from ?? ''}${s.to ? ` → ${s.to}` : ''}`.trim() || s.target;
     operations.push({
       operationId: id,
@@ -81,7 +85,7 @@ export function buildTimeline(records: AuditRecord[], incidentId: string): Timel
       target: s.target,
       change,
       confirmation: s.confirmation ?? null,
-      outcome: end ? end.outcome : 'did not finish',
+      outcome: end ? (end === executed && note ? 'posted' : end.outcome) : 'did not finish',
       detail: end ? (end.error ?? end.detail ?? null) : (executed?.detail ?? null),
     });
   }

@@ -88,6 +88,9 @@ describe('a rollback in the sandbox, then the trail', () => {
     const t = await cli(['audit', 'timeline', '--incident', 'INC-7', '--file', app.auditFile]);
     expect(t.code).toBe(0);
     expect(t.out).toContain('# Incident INC-7: audit timeline');
+    // The Kubernetes Event about the change is a best-effort note: "posted", not "did not finish".
+    expect(t.out).toMatch(/\| rollback:announce checkout-api: .*\| posted \|/);
+    expect(t.out).not.toContain('did not finish');
     expect(t.out).toMatch(/\| rollback checkout-api: rev 7 .* → rev 6 .*\| checkout-api \| success \(/);
   });
 });
