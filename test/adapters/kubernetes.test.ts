@@ -10,6 +10,9 @@ import { createKubernetesAdapter, type KubernetesAdapter } from '../../src/adapt
 import { PreconditionFailed, type WorkloadRef } from '../../src/adapters/ports.js';
 import type { WorkloadSnapshot } from '../../src/domain/model.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CONFIG = parseConfigText(
   `
@@ -456,5 +459,112 @@ describe('secrets (for the certificate probe and secret rotation)', () => {
     ).catch((e: Error) => e);
     expect(err).toBeInstanceOf(PreconditionFailed);
     expect((err as Error).message).not.toContain('sk_live');
+  });
+});
+
+describe('kubeconfig as kubectl finds it, and outages', () => {
+  it('KUBECONFIG with several files (merged, first wins), --context and --namespace, exec plugin credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oncall-kc-'));
+    // File 1: only preferences; file 2: the fake with a token user (context "tok"); file 3: an exec plugin user.
+    writeFileSync(join(dir, 'prefs.yaml'), 'apiVersion: v1\nkind: Config\ncurrent-context: viaexec\n');
+    kube.kubeconfig('viewer', { context: 'tok', file: join(dir, 'token.yaml') });
+    const plugin = join(dir, 'cred-plugin.sh');
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${kube.tokens.admin}"}}'\n`,
+    );
+    chmodSync(plugin, 0o755);
+    writeFileSync(
+      join(dir, 'exec.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- name: fake-exec`,
+        `  cluster: {server: "${kube.url}", certificate-authority: "${kube.caFile}"}`,
+        'users:',
+        '- name: exec-user',
+        '  user:',
+        '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1',
+        `      command: ${plugin}`,
+        '      interactiveMode: Never',
+        'contexts:',
+        '- name: viaexec',
+        '  context: {cluster: fake-exec, user: exec-user}',
+        '',
+      ].join('\n'),
+    );
+    // A later file redefining names already seen (kubectl: first wins; client-node alone would throw).
+    writeFileSync(
+      join(dir, 'dup.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: tok',
+        'clusters: [{name: fake, cluster: {server: "https://127.0.0.1:1"}}]',
+        'users: [{name: exec-user, user: {token: wrong}}]',
+        'contexts: [{name: tok, context: {cluster: fake, user: exec-user}}]',
+        '',
+      ].join('\n'),
+    );
+    const files = ['prefs.yaml', 'missing.yaml', 'token.yaml', 'exec.yaml', 'dup.yaml'].map((f) =>
+      join(dir, f),
+    );
+    const env = { KUBECONFIG: files.join(':'), HOME: dir };
+    const viaExec = await createKubernetesAdapter(CONFIG, { readOnly: false, env });
+    try {
+      expect(viaExec.contextName).toBe('viaexec');
+      const snap = await viaExec.read.get({ namespace: 'shop', deployment: 'web' });
+      expect(snap.revision).toBe(2);
+      // The plugin's token is the admin's: the access review says so.
+      expect(
+        (await viaExec.read.canI({ namespace: 'shop', deployment: 'web' }, 'update', 'deployments')).allowed,
+      ).toBe(true);
+      expect(kube.requests.some((r) => r.user === 'admin' && r.resource === 'deployments')).toBe(true);
+    } finally {
+      await viaExec.read.close();
+    }
+    // --context picks the token user; --namespace overrides every service's namespace.
+    kube.create(
+      deploymentManifest('web', { namespace: 'canary', replicas: 1, image: 'registry.local/web:9.9' }),
+    );
+    const viaFlag = await createKubernetesAdapter(CONFIG, {
+      readOnly: true,
+      env,
+      context: 'tok',
+      namespace: 'canary',
+    });
+    try {
+      expect(viaFlag.mutate).toBeNull();
+      const snap = await viaFlag.read.get({ namespace: 'shop', deployment: 'web' });
+      expect(snap).toMatchObject({ namespace: 'canary', context: 'tok', image: 'registry.local/web:9.9' });
+    } finally {
+      await viaFlag.read.close();
+    }
+    await expect(createKubernetesAdapter(CONFIG, { readOnly: true, env, context: 'nope' })).rejects.toThrow(
+      /context "nope" not found in kubeconfig \(known: .*tok.*viaexec/,
+    );
+  });
+
+  it('an outage backs off with jitter (no reconnect storm) and recovers by itself', async () => {
+    w = await watchWith(kube, 'admin');
+    await until('web snapshot', () => w!.snaps.get('web'));
+    await until('watches open', () => kube.openWatches() >= 5);
+    kube.outage(true);
+    const t0 = Date.now();
+    await until(
+      'outage reported',
+      () => /ECONNRESET|socket hang up|disconnected|closed/i.test(w!.errors.get('web') ?? ''),
+      5000,
+    ).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 3000 - (Date.now() - t0)));
+    const attempts = kube.refusedConnections();
+    // 5 informers, exponential backoff from 250 ms: a handful each in 3 s, never hundreds.
+    expect(attempts).toBeGreaterThan(0);
+    expect(attempts).toBeLessThan(5 * 8);
+    kube.outage(false);
+    setImage(kube, 'api', 'registry.local/api:9.0');
+    await until('recovered', () => w!.snaps.get('api')?.image === 'registry.local/api:9.0', 15_000);
   });
 });

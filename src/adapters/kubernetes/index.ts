@@ -7,7 +7,9 @@
  * Context: --context, else the service's `kubernetes.context`, else `kubernetes.context`, else the
  * kubeconfig's current-context. Namespace: --namespace, else the service's namespace.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
+import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import type { Config } from '../../config/schema.js';
 import type { ClusterMutatePort, WorkloadRef } from '../ports.js';
 import { KubeClient } from './client.js';
@@ -42,24 +44,59 @@ export interface KubernetesAdapter {
   }): Promise<{ allowed: boolean; reason?: string }>;
 }
 
-function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv | undefined): KubeConfig {
+/**
+ * KUBECONFIG with several files, merged as kubectl does: the first file to define a cluster, user or context
+ * name wins (client-node would throw "Duplicate ..."), the first file that sets current-context wins, and
+ * missing files are skipped. Relative paths resolve against each file's own directory (client-node does that).
+ */
+function mergeKubeconfigFiles(files: string[]): KubeConfig | null {
+  const existing = files.filter((f) => existsSync(f));
+  if (existing.length === 0) return null;
+  const clusters = new Map<string, Cluster>();
+  const users = new Map<string, User>();
+  const contexts = new Map<string, Context>();
+  let currentContext = '';
+  for (const file of existing) {
+    const one = new KubeConfig();
+    try {
+      one.loadFromFile(file);
+    } catch (err) {
+      throw new Error(`kubeconfig ${file}: ${(err as Error).message}`);
+    }
+    for (const c of one.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const u of one.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
+    for (const c of one.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
+    if (!currentContext && one.getCurrentContext()) currentContext = one.getCurrentContext();
+  }
   const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext,
+  });
+  return kc;
+}
+
+function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  let kc: KubeConfig | null = null;
   if (file) {
+    kc = new KubeConfig();
     kc.loadFromFile(file);
-  } else if (env && env !== process.env) {
-    // Tests pass their own environment; client-node reads process.env, so apply it for the load only.
-    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
-    process.env.KUBECONFIG = env.KUBECONFIG ?? '';
-    if (env.HOME) process.env.HOME = env.HOME;
+  } else if (env.KUBECONFIG) {
+    kc = mergeKubeconfigFiles(env.KUBECONFIG.split(delimiter).filter(Boolean));
+  }
+  if (!kc) {
+    // ~/.kube/config, else the in-cluster service account (client-node reads process.env for both).
+    kc = new KubeConfig();
+    const savedHome = process.env.HOME;
+    if (env !== process.env && env.HOME) process.env.HOME = env.HOME;
     try {
       kc.loadFromDefault();
     } finally {
-      if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG;
-      else process.env.KUBECONFIG = saved.KUBECONFIG;
-      if (saved.HOME !== undefined) process.env.HOME = saved.HOME;
+      if (savedHome === undefined) delete process.env.HOME;
+      else process.env.HOME = savedHome;
     }
-  } else {
-    kc.loadFromDefault();
   }
   if (!kc.getCurrentCluster() && kc.getContexts().length === 0)
     throw new Error('no kubeconfig found (KUBECONFIG, ~/.kube/config) and not running in a cluster');
