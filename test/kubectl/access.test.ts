@@ -238,5 +238,27 @@ describe.runIf(requireBinaries(['kubectl']))(
         stdout: 'Waiting for deployment "api" rollout to finish: 0 of 1 updated replicas are available...\n',
       });
     });
+
+    it('image markers give the pod states kubectl shows: ImagePullBackOff, OOMKilled, running but not ready', async () => {
+      kube.create(deploymentManifest('pull', { replicas: 1, image: 'registry.local/pull:nopull' }));
+      kube.create(deploymentManifest('oom', { replicas: 1, image: 'registry.local/oom:oom' }));
+      kube.create(deploymentManifest('probe', { replicas: 1, image: 'registry.local/probe:notready' }));
+      await kube.waitFor(
+        () => kube.list('Pod', 'default').filter((p) => p.status?.containerStatuses).length === 5,
+        5000,
+        'containers started',
+      );
+      const pods = (await kubectl(admin, ['get', 'pods', '--no-headers'])).stdout;
+      expect(pods).toMatch(/^pull-[a-z0-9]+-[a-z0-9]{5}\s+0\/1\s+ImagePullBackOff\s+0\s+\d+s$/m);
+      expect(pods).toMatch(/^oom-[a-z0-9]+-[a-z0-9]{5}\s+0\/1\s+CrashLoopBackOff\s+1\s+\d+s$/m);
+      expect(pods).toMatch(/^probe-[a-z0-9]+-[a-z0-9]{5}\s+0\/1\s+Running\s+0\s+\d+s$/m);
+      const oomPod = kube.list('Pod', 'default').find((p) => p.metadata.name.startsWith('oom-'))!;
+      const desc = await kubectl(admin, ['describe', 'pod', oomPod.metadata.name]);
+      expect(desc.stdout).toMatch(/State:\s+Waiting\s+Reason:\s+CrashLoopBackOff/);
+      expect(desc.stdout).toMatch(/Last State:\s+Terminated\s+Reason:\s+OOMKilled\s+Exit Code:\s+137/);
+      expect(desc.stdout).toMatch(/Ready\s+False/);
+      const pullPod = kube.list('Pod', 'default').find((p) => p.metadata.name.startsWith('pull-'))!;
+      expect(pullPod.status.phase).toBe('Pending');
+    });
   },
 );
