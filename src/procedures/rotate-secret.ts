@@ -25,6 +25,7 @@ import type { ProcedureContext } from './context.js';
 import { isProduction, serviceConfig } from './context.js';
 import type { ProcedureSpec } from './machine.js';
 import type { ProcedureView, VerifyCheck } from './view.js';
+import { sanitizeText } from '../domain/sanitize.js';
 
 type SecretConfig = ServiceConfig['secrets'][number];
 
@@ -181,7 +182,12 @@ async function planTarget(
   const meta = await cluster!.getSecretMeta!(kube);
   const missing = cfg.keys.filter((k) => !meta.keys.includes(k));
   if (missing.length) notes.push(`the Secret has no key ${missing.join(', ')} yet: it will be added`);
-  const consumers = await cluster!.findConsumers!(kube.namespace, kube.name, context);
+  // Names from the cluster are untrusted text on their way to a terminal.
+  const consumers = (await cluster!.findConsumers!(kube.namespace, kube.name, context)).map((c) => ({
+    ...c,
+    deployment: sanitizeText(c.deployment, 253),
+    via: c.via.map((v) => sanitizeText(v, 128)),
+  }));
   const probe: WorkloadRef = {
     context,
     namespace: kube.namespace,
@@ -207,11 +213,11 @@ async function planTarget(
     config: cfg,
     vaultPath: cfg.vaultPath,
     vaultVersion: metadata.currentVersion,
-    vaultVersionCreated: current?.createdTime ?? '',
+    vaultVersionCreated: sanitizeText(current?.createdTime ?? '', 40),
     vaultVersions: metadata.versions.length,
     kube,
     kubeResourceVersion: meta.resourceVersion,
-    kubeKeys: meta.keys,
+    kubeKeys: meta.keys.map((k) => sanitizeText(k, 253)),
     consumers,
     notes,
     healthBefore: Object.fromEntries(

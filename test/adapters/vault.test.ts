@@ -136,6 +136,14 @@ describe('Vault adapter against the Vault fake', () => {
     expect(vault.currentVersion('secret', 'payments/stripe')).toBe(1);
   });
 
+  it('Vault error text is stripped of terminal escapes before it can reach the screen', async () => {
+    vault = await startFakeVault();
+    vault.failNext(() => true, 500, ['\u001b]52;c;ZXZpbA==\u0007boom\u001b[2J\nagain']);
+    const { read } = await createVaultAdapter({ addr: vault.url, token: vault.rootToken });
+    const err = await failure(read.tokenInfo());
+    expect(err.message).toBe('vault token lookup-self: boom again (HTTP 500)');
+  });
+
   it('an unreachable Vault is an error naming the address, without the request body', async () => {
     vault = await startFakeVault();
     const addr = vault.url;

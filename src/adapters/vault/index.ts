@@ -11,6 +11,7 @@
  */
 import type { SecretMetadata, SecretStoreMutatePort, SecretStoreReadPort } from '../ports.js';
 import { PreconditionFailed } from '../ports.js';
+import { sanitizeText } from '../../domain/sanitize.js';
 
 export interface VaultAdapterOptions {
   addr: string;
@@ -61,13 +62,15 @@ export function splitKvPath(path: string, mounts: string[] = []): { mount: strin
 /** Vault wraps ACL failures in a multierror ("1 error occurred:\n\t* permission denied\n\n"): unwrap it. */
 export function vaultErrorText(errors: unknown): string {
   if (!Array.isArray(errors) || errors.length === 0) return '';
-  return errors
+  const text = errors
     .map((e) => String(e))
     .map((e) => {
       const items = [...e.matchAll(/^\s*\*\s*(.+)$/gm)].map((m) => (m[1] as string).trim());
       return items.length ? items.join('; ') : e.trim();
     })
     .join('; ');
+  // Remote text on its way to a terminal: no control characters, bounded.
+  return sanitizeText(text, 300);
 }
 
 function explain(status: number, text: string): string {
