@@ -184,3 +184,27 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<() =
     wait = Math.min(wait * 2, 2);
   }
 }
+
+/**
+ * Run `fn` holding the writers' lock when that is possible, so a reader never mistakes a write in progress
+ * for a torn record. When the lock cannot be had (a read-only directory, a busy writer), `fn` still runs
+ * and the caller is told why it ran unlocked.
+ */
+export async function withLockIfPossible<T>(
+  file: string,
+  timeoutMs: number,
+  fn: () => T,
+): Promise<{ value: T; unlockedBecause: string | null }> {
+  let release: (() => void) | null = null;
+  let why: string | null = null;
+  try {
+    release = await acquireLock(file, { timeoutMs, staleMs: 30_000 });
+  } catch (err) {
+    why = (err as Error).message;
+  }
+  try {
+    return { value: fn(), unlockedBecause: why };
+  } finally {
+    release?.();
+  }
+}

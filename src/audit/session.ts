@@ -9,6 +9,7 @@ import type { AuditRecord } from './record.js';
 import type { AuditLog, ForwardStatus } from './log.js';
 import { formatVerifyReport, verifyAuditFile } from './verify.js';
 import { findUnfinished, processAlive } from './unfinished.js';
+import { withLockIfPossible } from './lock.js';
 
 export interface AuditSession {
   readonly file: string;
@@ -37,9 +38,10 @@ export function attachAuditSession(store: AppStore, log: AuditLog, now: () => nu
   const view = () => store.getState().auditView;
   const setView = (p: Partial<AuditViewState>) => store.setState({ auditView: { ...view(), ...p } });
 
-  const verifyNow = () => {
+  const verifyNow = async () => {
     try {
-      const report = verifyAuditFile(log.file);
+      // Under the writers' lock when possible, so a record being written is not taken for a torn one.
+      const { value: report } = await withLockIfPossible(log.file, 1000, () => verifyAuditFile(log.file));
       const text = formatVerifyReport(report).split('\n');
       setView({
         verify: {
@@ -70,7 +72,7 @@ export function attachAuditSession(store: AppStore, log: AuditLog, now: () => nu
       if (view().verify.state === 'checking') return;
       setView({ verify: { ...view().verify, state: 'checking', summary: 'verifying the chain…' } });
       // Next macrotask: the "verifying" state reaches the screen before the (synchronous) pass over the files.
-      setTimeout(verifyNow, 0);
+      setTimeout(() => void verifyNow(), 0);
     },
     scanUnfinished() {
       let records: AuditRecord[];

@@ -10,6 +10,9 @@ import type { CliArgs } from './args.js';
 import type { Io } from './main.js';
 import { readAuditFile } from '../audit/log.js';
 import { formatVerifyReport, verifyAuditFile } from '../audit/verify.js';
+import { withLockIfPossible } from '../audit/lock.js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { buildTimeline, timelineMarkdown, who } from '../audit/timeline.js';
 import { parseDuration } from '../domain/slo.js';
 import { defaultAuditFile } from './runtime.js';
@@ -44,7 +47,7 @@ export async function runAuditVerb(args: CliArgs, io: Io): Promise<number> {
   try {
     switch (sub) {
       case 'verify':
-        return verify(file, io);
+        return await verify(file, io);
       case 'show':
         return show(file, args, io);
       case 'timeline':
@@ -60,13 +63,24 @@ export async function runAuditVerb(args: CliArgs, io: Io): Promise<number> {
   }
 }
 
-function verify(file: string, io: Io): number {
-  const report = verifyAuditFile(file);
+async function verify(file: string, io: Io): Promise<number> {
+  if (!existsSync(dirname(file))) {
+    io.stderr(`oncall: audit verify: no audit file at ${file}\n`);
+    return 1;
+  }
+  // Under the writers' lock when possible: a record being written right now is not a torn one.
+  const { value: report, unlockedBecause } = await withLockIfPossible(file, 2000, () =>
+    verifyAuditFile(file),
+  );
   if (report.files.length === 0) {
     io.stderr(`oncall: audit verify: no audit file at ${file}\n`);
     return 1;
   }
   io.stdout(`${formatVerifyReport(report)}\n`);
+  if (unlockedBecause && report.findings.some((f) => f.kind === 'truncated'))
+    io.stdout(
+      `  note: verified without the writers' lock (${unlockedBecause}); a torn last line may be a write in progress\n`,
+    );
   return report.ok ? 0 : 1;
 }
 
