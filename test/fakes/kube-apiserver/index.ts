@@ -131,6 +131,8 @@ export interface FakeApiServer {
   waitForRollouts(opts?: { namespace?: string; timeoutMs?: number }): Promise<void>;
   /** number of stored objects of a kind (cheap; no copies) */
   count(kind: string): number;
+  /** serialise every stored object once (what a real server's watch cache keeps), so a first big list is fast */
+  warmCaches(): void;
 }
 
 export interface FakeApiServerOptions {
@@ -461,6 +463,13 @@ class Fake implements FakeApiServer {
 
   count(kind: string): number {
     return this.store.count(findDef(kind).storage);
+  }
+
+  warmCaches(): void {
+    for (const d of RESOURCES) {
+      if (d.virtual) continue;
+      for (const o of this.store.list(d.storage)) json(this.external(d, o));
+    }
   }
 
   async stop(): Promise<void> {

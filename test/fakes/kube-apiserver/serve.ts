@@ -46,6 +46,7 @@ if (deployments > 0)
     600_000,
   );
 const seedMs = Math.round(performance.now() - t0);
+kube.warmCaches();
 kube.setReadyDelay(num('ready-delay-after', num('ready-delay', 0)));
 process.stdout.write(
   `${JSON.stringify({
