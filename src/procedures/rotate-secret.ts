@@ -188,14 +188,12 @@ async function planTarget(
     deployment: sanitizeText(c.deployment, 253),
     via: c.via.map((v) => sanitizeText(v, 128)),
   }));
-  const probe: WorkloadRef = {
-    context,
-    namespace: kube.namespace,
-    deployment: consumers[0]?.deployment ?? kube.name,
-  };
+  // SelfSubjectAccessReviews on the objects themselves: update the Secret by name, update each consumer
+  // (a rolling restart updates the pod template, as kubectl rollout restart does).
+  const secretObject: WorkloadRef = { context, namespace: kube.namespace, deployment: kube.name };
   const checks = await Promise.all([
-    cluster!.canI(probe, 'update', 'secrets'),
-    ...consumers.map((c) => cluster!.canI(c, 'patch', 'deployments')),
+    cluster!.canI(secretObject, 'update', 'secrets'),
+    ...consumers.map((c) => cluster!.canI(c, 'update', 'deployments')),
   ]);
   const denied = checks.filter((c) => !c.allowed);
   if (denied.length)

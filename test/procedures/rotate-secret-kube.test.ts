@@ -218,6 +218,25 @@ describe('rotate-secret against the Vault fake and the fake kube-apiserver, thro
     expect(seen).not.toContain(rotated);
   }, 90_000);
 
+  it('RBAC that denies updating the Secret refuses while planning: nothing changes in Vault or the cluster', async () => {
+    const { vault, kube, h } = await setup();
+    kube.deny('admin', 'update', 'secrets');
+    kube.clearRequests();
+    h.procedures.start('rotate-secret', 'checkout-api');
+    await h.until(() => h.step() !== 'planning', { advanceMs: 0, what: 'planning' });
+    expect(view(h).step).toBe('refused');
+    expect(view(h).error).toMatch(/^Kubernetes RBAC denies update secrets in payments/);
+    expect(vault.currentVersion('secret', 'payments/stripe')).toBe(2);
+    expect(kube.requests.filter((r) => !['get', 'list', 'watch', 'create'].includes(r.verb))).toEqual([]);
+    expect(kube.requests.filter((r) => r.verb === 'create').map((r) => r.resource)).toEqual(
+      expect.arrayContaining(['selfsubjectaccessreviews']),
+    );
+    expect(
+      kube.requests.filter((r) => r.verb === 'create' && r.resource !== 'selfsubjectaccessreviews'),
+    ).toEqual([]);
+    expect(h.auditText()).toBe('');
+  });
+
   it('a Secret changed by someone else since the preview: the update is refused (409), Vault already moved → listed, revertable', async () => {
     const { vault, kube, h } = await setup();
     h.procedures.start('rotate-secret', 'checkout-api');
