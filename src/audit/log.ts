@@ -216,6 +216,9 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
       };
       const record: AuditRecord = { ...base, hash: recordHash(base) };
       const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+      // Where to cut back to if this record cannot be completed: before the terminator below, too, so a
+      // failed attempt never turns a torn tail into an unexplained line in the middle.
+      let cutTo = st.size;
       if (tail.torn) {
         // Terminate the torn fragment so it stays a line of its own (evidence), never glued to this record.
         writeAll(fd, Buffer.from('\n'));
@@ -229,22 +232,22 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
         fd = openSync(opts.file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
         fchmodSync(fd, 0o600);
         st = fstatSync(fd);
+        cutTo = st.size;
       }
-      const sizeBefore = st.size;
       try {
         writeAll(fd, line);
         fsyncSync(fd);
       } catch (err) {
         // Never leave half a record behind when we know it: cut back to where this record began.
         try {
-          ftruncateSync(fd, sizeBefore);
+          ftruncateSync(fd, cutTo);
           fsyncSync(fd);
         } catch (cutErr) {
           (err as Error).message += ` (and removing the partial record failed: ${(cutErr as Error).message})`;
         }
         throw err;
       }
-      if (sizeBefore === 0) fsyncDir(dirname(opts.file));
+      if (cutTo === 0) fsyncDir(dirname(opts.file));
       return record;
     } finally {
       if (fd >= 0) closeSync(fd);

@@ -95,6 +95,41 @@ describe.runIf(canMount)('a full disk', () => {
     expect(verifyAuditFile(file)).toMatchObject({ ok: true, records: 2 });
   });
 
+  it('a torn tail stays exactly as it was when the recovering write fails, and is recovered later', async () => {
+    const dir = join(mnt, 'c');
+    const file = join(dir, 'audit.jsonl');
+    const log = createAuditLog({
+      file,
+      actor: { user: 'bob', sshClient: null, host: 'h', pid: process.pid },
+      version: 't',
+      mode: 'live',
+    });
+    const input = (preview: string[]) => ({
+      procedure: 'scale',
+      step: 'started' as const,
+      service: 'ledger',
+      target: 't',
+      outcome: 'pending' as const,
+      preview,
+    });
+    await log.append(input(['one']));
+    writeFileSync(file, '{"id":"torn","seq":2,"ts":"2026-', { flag: 'a' });
+    const filler = fill(mnt, 6000);
+    const before = readFileSync(file);
+    const big = Array.from({ length: 40 }, (_, i) => `line ${i} ${'rollout step ok '.repeat(20)}`);
+    await expect(log.append(input(big))).rejects.toThrow(/ENOSPC/);
+    expect(readFileSync(file)).toEqual(before);
+    expect(verifyAuditFile(file).findings).toEqual([expect.objectContaining({ kind: 'truncated', line: 2 })]);
+    rmSync(filler);
+    const rec = await log.append(input(['after space was freed']));
+    expect(rec).toMatchObject({ seq: 2, recovered: { tornBytes: 32 } });
+    expect(verifyAuditFile(file)).toMatchObject({
+      ok: true,
+      records: 2,
+      notes: [expect.objectContaining({ line: 2 })],
+    });
+  });
+
   it('a rollback is refused with the reason, and the sandbox target is untouched', async () => {
     const auditFile = join(mnt, 'b', 'audit.jsonl');
     app = await renderApp({ auditFile, columns: 160, rows: 30 });
