@@ -83,6 +83,12 @@ async function live(user: 'admin' | 'viewer', readOnly = false) {
   return app;
 }
 
+async function confirmTyped(a: RenderedApp, name: string) {
+  await a.waitForFrame(`Type ${name} to confirm`);
+  await a.type(name);
+  await a.press(KEYS.enter);
+}
+
 describe('live screens on the Kubernetes adapter', () => {
   it('Overview and Service show the cluster: revisions, images, rollout state, pods, history', async () => {
     const a = await live('admin');
@@ -159,6 +165,82 @@ describe('live screens on the Kubernetes adapter', () => {
       'finished:success',
     ]);
     expect(records[1]!.error).toMatch(/409 Conflict/);
+  });
+
+  it('scale, restart, pause and resume through the TUI against the cluster', async () => {
+    const a = await live('admin');
+    await a.waitForFrame(/api\b.*r1 7\.1 ✓/);
+    await a.press('/');
+    await a.type('api');
+    await a.press(KEYS.enter, KEYS.enter);
+    await a.waitForFrame('ROLLOUT');
+    kube.clearRequests();
+    // Every service in a production context confirms by typing its name.
+
+    await a.press('s');
+    await a.waitForFrame('Scale to how many replicas? (now 2)');
+    await a.press(KEYS.enter);
+    await a.waitForFrame('replicas 2 → 3 (scale subresource; precondition: current replicas = 2)');
+    await confirmTyped(a, 'api');
+    const scaled = await a.waitForFrame('DONE: verified', { timeoutMs: 20_000 });
+    expect(scaled).toMatch(/✓ desired replicas: spec\.replicas 3 \(wanted 3\)/);
+    expect(kube.get('Deployment', 'shop', 'api')!.spec.replicas).toBe(3);
+    await a.press(KEYS.esc);
+
+    await a.waitForFrame((f) => !f.includes('DONE'));
+    await a.press('R');
+    await a.waitForFrame('rolling restart: all 3 pods replaced');
+    await confirmTyped(a, 'api');
+    const restarted = await a.waitForFrame('DONE: verified', { timeoutMs: 20_000 });
+    expect(restarted).toMatch(/✓ all pods replaced: revision 1 → 2; 0 pod\(s\) from before remain/);
+    expect(
+      kube.get('Deployment', 'shop', 'api')!.spec.template.metadata.annotations[
+        'kubectl.kubernetes.io/restartedAt'
+      ],
+    ).toBeTruthy();
+    await a.press(KEYS.esc);
+
+    await a.waitForFrame((f) => !f.includes('DONE'));
+    await a.press('p');
+    await a.waitForFrame('spec.paused false → true');
+    await confirmTyped(a, 'api');
+    await a.waitForFrame('DONE: verified', { timeoutMs: 20_000 });
+    expect(kube.get('Deployment', 'shop', 'api')!.spec.paused).toBe(true);
+    await a.press(KEYS.esc);
+    await a.waitForFrame((f) => !f.includes('DONE'));
+    await a.press('R');
+    await a.waitForFrame('restart disabled: api is paused: resume it first (p)');
+    await a.press('p');
+    await a.waitForFrame('spec.paused true → false');
+    await confirmTyped(a, 'api');
+    await a.waitForFrame('DONE: verified', { timeoutMs: 20_000 });
+    expect(kube.get('Deployment', 'shop', 'api')!.spec.paused).toBe(false);
+
+    const writes = kube.requests
+      .filter((r) => !['get', 'list', 'watch'].includes(r.verb) && r.resource !== 'selfsubjectaccessreviews')
+      .map(
+        (r) =>
+          `${r.verb} ${r.resource}${r.subresource ? '/' + r.subresource : ''}${r.dryRun ? ' dryRun' : ''}`,
+      );
+    expect(writes).toEqual([
+      'update deployments/scale dryRun',
+      'update deployments/scale',
+      'create events',
+      'update deployments dryRun',
+      'update deployments',
+      'create events',
+      'update deployments dryRun',
+      'update deployments',
+      'create events',
+      'update deployments dryRun',
+      'update deployments',
+      'create events',
+    ]);
+    const reasons = kube
+      .list('Event', 'shop')
+      .filter((e) => e.source?.component === 'oncall')
+      .map((e) => e.reason);
+    expect(reasons.sort()).toEqual(['OncallPause', 'OncallRestart', 'OncallResume', 'OncallScale']);
   });
 
   it('RBAC: the viewer sees scale disabled with the reason', async () => {
