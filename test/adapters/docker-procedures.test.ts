@@ -152,10 +152,13 @@ services:
     });
 
     afterAll(async () => {
-      await rt?.stop();
-      health?.close();
-      await pm?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      try {
+        await rt?.stop();
+        health?.close();
+      } finally {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        await pm?.stop();
+      }
     }, 60_000);
 
     it('rolls web back 1.1 → 1.0: only the image changes, health must pass, the original is kept, audited', async () => {

@@ -131,21 +131,36 @@ export async function startPodman(opts: { extraImages?: ExtraImage[] } = {}): Pr
     p.kill('SIGTERM');
     await exited;
   };
+  /** Processes still working in this dir: conmon, and the `podman container cleanup` conmon runs on exit. */
+  const leftovers = async () => {
+    const ps = await run('ps', ['-eo', 'pid=,args='], process.env);
+    return ps.stdout
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s+(\S+)/.exec(line))
+      .filter((m): m is RegExpExecArray =>
+        Boolean(m && m.input.includes(dir) && Number(m[1]) !== process.pid),
+      )
+      .map((m) => ({ pid: Number(m[1]), conmon: m[2]!.endsWith('conmon') }));
+  };
   const stop = async () => {
     await podman('rm', '-af', '-t', '0');
     await stopService();
-    const ps = await run('ps', ['-eo', 'pid=,args='], process.env);
-    for (const line of ps.stdout.split('\n')) {
-      const m = /^\s*(\d+)\s+(\S+)/.exec(line);
-      if (m && m[2]!.endsWith('conmon') && line.includes(dir)) {
+    // conmon's exit command (podman container cleanup) may still run and recreate files in the dir:
+    // stop conmon, wait for the rest to finish (bounded), then remove the dir.
+    for (let i = 0; i < 100; i++) {
+      const left = await leftovers();
+      if (left.length === 0) break;
+      for (const p of left) {
+        if (!p.conmon && i < 50) continue;
         try {
-          process.kill(Number(m[1]), 'SIGTERM');
+          process.kill(p.pid, 'SIGTERM');
         } catch (err) {
           void err; // already gone
         }
       }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   };
 
   try {
