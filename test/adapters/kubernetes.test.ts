@@ -10,6 +10,8 @@ import { createKubernetesAdapter, type KubernetesAdapter } from '../../src/adapt
 import { PreconditionFailed, type WorkloadRef } from '../../src/adapters/ports.js';
 import type { WorkloadSnapshot } from '../../src/domain/model.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { createRuntime } from '../../src/cli/runtime.js';
+import { runDoctor } from '../../src/cli/doctor.js';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -566,5 +568,42 @@ describe('kubeconfig as kubectl finds it, and outages', () => {
     kube.outage(false);
     setImage(kube, 'api', 'registry.local/api:9.0');
     await until('recovered', () => w!.snaps.get('api')?.image === 'registry.local/api:9.0', 15_000);
+  });
+});
+
+describe('oncall doctor on the cluster', () => {
+  it('names what each procedure may do and which reads RBAC denies', async () => {
+    kube.deny('viewer', 'watch', 'pods');
+    const lines: Record<string, Awaited<ReturnType<typeof runDoctor>>> = {};
+    for (const user of ['admin', 'viewer'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'oncall-doctor-'));
+      const config = parseConfigText(
+        `kubernetes: {kubeconfig: "${kube.kubeconfig(user)}"}\nservices:\n  - name: web\n    kubernetes: {namespace: shop, deployment: web}\n`,
+        'doctor.yaml',
+      );
+      const rt = await createRuntime({
+        config,
+        mode: 'live',
+        readOnly: false,
+        auditFile: join(dir, 'a.jsonl'),
+        env: {},
+      });
+      const sources = await rt.start();
+      try {
+        lines[user] = await runDoctor(rt);
+      } finally {
+        sources.stop();
+        await rt.stop();
+      }
+    }
+    expect(lines.admin![0]).toMatchObject({
+      source: 'kubernetes (fake)',
+      reachable: true,
+      authenticated: true,
+      actions: 'rollback/restart/pause, scale, events',
+    });
+    expect(lines.admin![0]!.detail).toContain('deployment shop/web rev 2');
+    expect(lines.viewer![0]).toMatchObject({ reachable: true, actions: 'read only (RBAC)' });
+    expect(lines.viewer![0]!.detail).toMatch(/may not watch pods$/);
   });
 });
