@@ -9,6 +9,9 @@ import { createVaultAdapter } from '../../src/adapters/vault/index.js';
 import { generateValue } from '../../src/procedures/rotate-secret.js';
 import type { ProcedureMachine } from '../../src/procedures/machine.js';
 import { startHarness, type Harness } from './rotate-harness.js';
+import { SandboxWorld } from '../../src/sandbox/world.js';
+import { DEMO_CONFIG_YAML } from '../../src/sandbox/demo-config.js';
+import { parseConfigText } from '../../src/config/load.js';
 
 const OLD = 'CANARY-old-sk_live_51H8xQ2eZvKYlo2C';
 const KUBE_KEY = 'sandbox-prod-eu1/payments/stripe';
@@ -311,5 +314,54 @@ describe('value generation', () => {
     expect(view(h).revertable).toBe(false);
     expect(inspect(h.store.getState(), { depth: 20 })).not.toContain(OLD);
     expect(h.world.mutations).toEqual([]);
+  });
+});
+
+describe('several secrets on one service', () => {
+  it('asks which one, then previews and rotates only that one (sandbox Vault)', async () => {
+    const yaml = DEMO_CONFIG_YAML.replace(
+      '        generate: {length: 40}',
+      `        generate: {length: 40}
+      - vaultPath: secret/payments/adyen
+        keys: [hmac]
+        kubernetesSecret: {namespace: payments, name: adyen}`,
+    );
+    const world = new SandboxWorld();
+    world.secrets.set('secret/payments/adyen', {
+      versions: [{ data: { hmac: 'h1' }, createdAt: world.now() }],
+    });
+    world.putKubeSecret('sandbox-prod-eu1', 'payments', 'adyen', { hmac: 'h1' });
+    world.podSecretRefs.set('payments-worker', {
+      env: [{ name: 'ADYEN_HMAC', secret: 'adyen', key: 'hmac' }],
+      envFrom: [],
+      volumes: [{ name: 'stripe', secret: 'stripe' }],
+    });
+    h = await startHarness({ world, config: parseConfigText(yaml, 'test.yaml') });
+    expect(h.procedures.start('rotate-secret', 'checkout-api')).toBe(true);
+    await h.until(() => h!.step() !== 'planning', { advanceMs: 0, what: 'planning' });
+    const v = view(h);
+    expect(v.step).toBe('choose');
+    expect(v.title).toBe('Rotate secret of checkout-api');
+    expect(v.choice!.options.map((o) => o.label)).toEqual([
+      'secret/payments/stripe (v2) → secret payments/stripe',
+      'secret/payments/adyen (v1) → secret payments/adyen',
+    ]);
+    machine(h).choose('1');
+    expect(view(h).preview.slice(0, 3)).toEqual([
+      expect.stringMatching(/^Vault {4}secret\/payments\/adyen v1 \(of 1/),
+      '         KV v2 API path secret/data/payments/adyen',
+      'keys     hmac (new values are never shown)',
+    ]);
+    expect(view(h).preview).toContain('restart  deployment/payments-worker (env ADYEN_HMAC)');
+    machine(h).type('checkout-api');
+    const submitted = machine(h).submit();
+    await h.until(() => final(h!), { what: 'rotation' });
+    await submitted;
+    expect(view(h).step).toBe('done');
+    expect(world.secrets.get('secret/payments/adyen')!.versions).toHaveLength(2);
+    expect(world.secrets.get('secret/payments/stripe')!.versions).toHaveLength(2);
+    expect(world.mutations.filter((m) => m.kind === 'restart').map((m) => m.target)).toEqual([
+      'sandbox-prod-eu1/payments/payments-worker',
+    ]);
   });
 });
