@@ -43,10 +43,14 @@ export function attachAuditSession(store: AppStore, log: AuditLog, now: () => nu
       // Under the writers' lock when possible, so a record being written is not taken for a torn one.
       const { value: report } = await withLockIfPossible(log.file, 1000, () => verifyAuditFile(log.file));
       const text = formatVerifyReport(report).split('\n');
+      // The screen names the file elsewhere; the summary stays short enough for 80 columns.
+      const summary = report.ok
+        ? `OK: ${report.records} record${report.records === 1 ? '' : 's'}${report.records ? `, seq ${report.firstSeq}–${report.lastSeq}` : ''}, chain intact${report.files.length > 1 ? ` (${report.files.length} files)` : ''}`
+        : `FAILED: ${report.findings.length} problem(s) in ${report.records} records`;
       setView({
         verify: {
           state: report.ok ? 'ok' : 'failed',
-          summary: text[0] as string,
+          summary,
           problems: text.slice(1).map((l) => l.trim()),
           checkedAt: now(),
         },

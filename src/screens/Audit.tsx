@@ -125,10 +125,23 @@ export function auditBindings(app: AppServices, s: AppState): KeyBinding[] {
   ];
 }
 
-const time = (ts: string) => `${ts.slice(5, 10)} ${ts.slice(11, 19)}`;
+/** Column widths: narrower terminals keep room for WHAT (time without the date, shorter names). */
+function columns(width: number) {
+  const wide = width >= 120;
+  return {
+    time: wide ? 15 : 9,
+    user: wide ? 10 : 9,
+    procedure: wide ? 12 : 11,
+    service: wide ? 16 : 14,
+    step: wide ? 12 : 9,
+    outcome: wide ? 12 : 9,
+    fmt: (ts: string) => (wide ? `${ts.slice(5, 10)} ${ts.slice(11, 19)}` : ts.slice(11, 19)),
+  };
+}
 
 function pad(text: string, n: number): string {
-  return text.length > n ? `${text.slice(0, n - 1)}…` : text.padEnd(n);
+  // Always at least one space between columns.
+  return text.length >= n ? `${text.slice(0, n - 2)}… ` : text.padEnd(n);
 }
 
 function what(r: AuditRecord): string {
@@ -150,6 +163,7 @@ export function Audit({ height, width }: { height: number; width: number }) {
   }, [app.store]);
 
   const rows = filterAuditRecords(records, av.filter, av.operationId);
+  const c = columns(width);
   const detailLines = 3;
   const fixed = 4 + detailLines;
   const visible = Math.max(1, height - fixed);
@@ -177,6 +191,7 @@ export function Audit({ height, width }: { height: number; width: number }) {
           {av.verify.summary}
           {av.verify.problems.length ? ` — ${av.verify.problems.slice(0, 2).join('; ')}` : ''}
         </Text>
+        {av.file ? <Text dimColor>{` · ${av.file}`}</Text> : null}
       </Text>
       <Text wrap="truncate-end" color={color && stale.length ? 'yellow' : undefined}>
         {first
@@ -193,7 +208,7 @@ export function Audit({ height, width }: { height: number; width: number }) {
         {` · ${rows.length} of ${records.length} records`}
       </Text>
       <Text bold wrap="truncate-end">
-        {`  ${pad('TIME', 15)}${pad('USER', 10)}${pad('PROCEDURE', 12)}${pad('SERVICE', 16)}${pad('STEP', 12)}${pad('OUTCOME', 12)}WHAT`}
+        {`  ${pad('TIME', c.time)}${pad('USER', c.user)}${pad('PROCEDURE', c.procedure)}${pad('SERVICE', c.service)}${pad('STEP', c.step)}${pad('OUTCOME', c.outcome)}WHAT`}
       </Text>
       {shown.length === 0 ? (
         <Text>no audit records{av.filter || av.operationId ? ' match' : ' yet'}</Text>
@@ -208,7 +223,7 @@ export function Audit({ height, width }: { height: number; width: number }) {
             inverse={isSel}
             color={color && bad ? 'red' : undefined}
           >
-            {`${isSel ? '›' : ' '} ${pad(time(r.ts), 15)}${pad(r.actor.user, 10)}${pad(r.procedure, 12)}${pad(r.service, 16)}${pad(r.step, 12)}${pad(r.outcome, 12)}${what(r)}`}
+            {`${isSel ? '›' : ' '} ${pad(c.fmt(r.ts), c.time)}${pad(r.actor.user, c.user)}${pad(r.procedure, c.procedure)}${pad(r.service, c.service)}${pad(r.step, c.step)}${pad(r.outcome, c.outcome)}${what(r)}`}
           </Text>
         );
       })}
