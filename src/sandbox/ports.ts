@@ -425,7 +425,9 @@ function secretsRead(world: SandboxWorld): SecretStoreReadPort {
     },
     async tokenInfo() {
       vaultReady(world, path0);
-      return { ttlSeconds: world.vault.tokenTtlSeconds, policies: ['default', 'oncall'] };
+      const ttlSeconds = Math.max(0, Math.floor((world.vault.tokenExpiresAt - world.now()) / 1000));
+      if (ttlSeconds === 0) throw new Error('vault token lookup-self: permission denied (HTTP 403)');
+      return { ttlSeconds, policies: ['default', 'oncall'] };
     },
     async capabilities(path) {
       vaultReady(world, path0);

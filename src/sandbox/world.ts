@@ -77,7 +77,7 @@ export class SandboxWorld {
   /** Secret references in each Deployment's pod template, by deployment name. */
   readonly podSecretRefs = new Map<string, SimPodSecretRefs>();
   /** Vault's state (tests and the demo can seal it or deny paths to the token). */
-  readonly vault = { sealed: false, deniedPaths: new Set<string>(), tokenTtlSeconds: 3600 };
+  readonly vault = { sealed: false, deniedPaths: new Set<string>(), tokenExpiresAt: 0 };
   private secretRv = 48_213;
   readonly certExpiry = new Map<string, number>();
   readonly mutations: MutationLogEntry[] = [];
@@ -205,6 +205,7 @@ export class SandboxWorld {
     this.certExpiry.set('orders-db.example.test:5432', now + 5 * DAY + 3 * HOUR);
     this.certExpiry.set('search.example.test:443', now + 21 * DAY + 7 * HOUR);
 
+    this.vault.tokenExpiresAt = now + 8 * HOUR; // the operator's `vault login` of this shift
     // The Stripe key: in Vault (KV v2, two versions), synced into the Kubernetes Secret payments/stripe,
     // consumed by checkout-api (env) and payments-worker (a mounted volume).
     this.secrets.set('secret/payments/stripe', {
