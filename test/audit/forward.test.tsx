@@ -140,6 +140,31 @@ describe('syslog (RFC 5424)', () => {
     expect(parsed[0]!.pri).toBe(19 * 8 + 5);
   });
 
+  it('TCP on 127.0.0.1 with newline framing (for receivers that split on LF)', async () => {
+    let buffer = '';
+    const server: Server = createNetServer((c) => c.on('data', (d) => (buffer += d.toString('utf8'))));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = server.address() as { port: number };
+    const log = createAuditLog({
+      file: tmpFile(),
+      actor,
+      version: 'test',
+      mode: 'live',
+      forwarders: [createSyslogForwarder({ address: `tcp://127.0.0.1:${port}`, framing: 'newline' })],
+    });
+    const recs = [await log.append(input(1)), await log.append(input(2)), await log.append(input(3))];
+    await until(() => buffer.split('\n').filter(Boolean).length === 3, 'three lines');
+    await log.close();
+    expect(buffer.endsWith('\n')).toBe(true);
+    expect(
+      buffer
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => parseSyslog(l).record.seq),
+    ).toEqual(recs.map((r) => r.seq));
+  });
+
   it('an unreachable receiver is reported, the append still succeeds and the local file has every record', async () => {
     const statuses: ForwardStatus[] = [];
     const file = tmpFile();
