@@ -607,3 +607,46 @@ describe('oncall doctor on the cluster', () => {
     expect(lines.viewer![0]!.detail).toMatch(/may not watch pods$/);
   });
 });
+
+describe('pod states with reasons', () => {
+  it('CrashLoopBackOff, OOMKilled, ImagePullBackOff, not ready, restarts — as the operator needs them', async () => {
+    const cases: [string, string][] = [
+      ['crashy', 'registry.local/app:crash'],
+      ['oomy', 'registry.local/app:oom'],
+      ['nopull', 'registry.local/app:nopull'],
+      ['stuck', 'registry.local/app:notready'],
+    ];
+    for (const [name, image] of cases)
+      kube.create(deploymentManifest(name, { namespace: 'shop', replicas: 1, image }));
+    const config = parseConfigText(
+      `services:\n${cases.map(([n]) => `  - name: ${n}\n    kubernetes: {namespace: shop, deployment: ${n}}`).join('\n')}\n`,
+      'pods.yaml',
+    );
+    const adapter = await createKubernetesAdapter(config, {
+      readOnly: true,
+      kubeconfig: kube.kubeconfig('viewer'),
+      batchMs: 10,
+    });
+    const snaps = new Map<string, WorkloadSnapshot>();
+    const stop = adapter.read.watch(
+      config.services.map((s) => ({ ...s.kubernetes! })),
+      { onSnapshot: (ref, s) => snaps.set(ref.deployment, s), onError: () => undefined },
+    );
+    try {
+      const pod = (n: string, re: RegExp) =>
+        until(`${n} pod reason ${re}`, () => snaps.get(n)?.pods.find((p) => re.test(p.reason ?? '')), 10_000);
+      const crash = await pod('crashy', /^CrashLoopBackOff$/);
+      expect(crash.ready).toBe(false);
+      await until('restarts counted', () => (snaps.get('crashy')?.pods[0]?.restarts ?? 0) > 0, 10_000);
+      await pod('oomy', /^CrashLoopBackOff \(OOMKilled\)$/);
+      const pull = await pod('nopull', /^ImagePullBackOff|^ErrImagePull/);
+      expect(pull.phase).toBe('Pending');
+      const stuck = await pod('stuck', /not ready$/);
+      expect(stuck).toMatchObject({ phase: 'Running', ready: false, reason: '1 container not ready' });
+      expect(snaps.get('stuck')!.rollout.done).toBe(false);
+    } finally {
+      stop();
+      await adapter.read.close();
+    }
+  });
+});

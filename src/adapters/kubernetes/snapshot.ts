@@ -68,6 +68,12 @@ export function podView(pod: KubeObject, revision?: number): PodView {
   const waiting = statuses.map((c) => c.state?.waiting?.reason).filter(Boolean) as string[];
   const rank = ['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError'];
   reason = rank.find((r) => waiting.includes(r)) ?? undefined;
+  // The cause of a crash loop matters most when it is memory: "CrashLoopBackOff (OOMKilled)".
+  if (reason === 'CrashLoopBackOff') {
+    const last = statuses.find((c) => c.state?.waiting?.reason === 'CrashLoopBackOff')?.lastState?.terminated
+      ?.reason;
+    if (last === 'OOMKilled') reason = 'CrashLoopBackOff (OOMKilled)';
+  }
   if (!reason) {
     const term = statuses.find((c) => c.state?.terminated?.reason)?.state?.terminated?.reason;
     const lastOom = statuses.some((c) => c.lastState?.terminated?.reason === 'OOMKilled');
