@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { createRequire } from 'node:module';
 import { startFakeVault, type FakeVault } from '../fakes/vault/server.js';
 import { createVaultAdapter, splitKvPath, vaultErrorText } from '../../src/adapters/vault/index.js';
 import { loadVault, vaultOptionsFrom } from '../../src/adapters/vault/load.js';
@@ -160,22 +161,30 @@ describe('Vault adapter against the Vault fake', () => {
   it('node-vault debug output never sees values, even with DEBUG=node-vault', async () => {
     vault = await startFakeVault();
     vault.put('secret', 'payments/stripe', { api_key: 'x' });
+    const require = createRequire(import.meta.url);
+    const debug = require('debug') as { enable(ns: string): void; disable(): string };
+    const nodeVault = require('node-vault') as (c: Record<string, unknown>) => {
+      write(p: string, d: unknown): Promise<unknown>;
+    };
     const writes: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    process.stderr.write = ((chunk: string | Uint8Array) => {
       writes.push(String(chunk));
-      return (orig as (...a: unknown[]) => boolean)(chunk, ...rest);
+      return true;
     }) as typeof process.stderr.write;
-    const prev = process.env.DEBUG;
-    process.env.DEBUG = 'node-vault';
+    debug.enable('node-vault');
     try {
+      // Control: a plain node-vault client does print the request body under DEBUG (the leak we prevent).
+      await nodeVault({ endpoint: vault.url, token: vault.rootToken }).write('secret/data/payments/other', {
+        data: { api_key: 'CONTROL-value-printed-by-debug' },
+      });
       const { mutate } = await createVaultAdapter({ addr: vault.url, token: vault.rootToken });
       await mutate.write('secret/payments/stripe', { api_key: CANARY }, 1);
     } finally {
+      debug.disable();
       process.stderr.write = orig;
-      if (prev === undefined) delete process.env.DEBUG;
-      else process.env.DEBUG = prev;
     }
+    expect(writes.join('')).toContain('CONTROL-value-printed-by-debug');
     expect(writes.join('')).not.toContain(CANARY);
   });
 
