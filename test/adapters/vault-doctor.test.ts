@@ -127,3 +127,35 @@ describe('Vault in live mode: loader, doctor, status', () => {
     expect(rt.store.getState().sources.secrets.error).toMatch(/^no Vault token/);
   });
 });
+
+describe('the status bar note', () => {
+  const base = { sealed: false, standby: false, initialized: true, policies: [], at: 0, error: null };
+  it('counts the TTL down from when it was read, warns under 10 minutes, and says when it expired', () => {
+    expect(vaultBadge({ ...base, ttlSeconds: 7200 }, 60_000)).toEqual({ text: 'vault 1h59m', level: 'ok' });
+    expect(vaultBadge({ ...base, ttlSeconds: 3 * 86_400 }, 0)).toEqual({ text: 'vault 3d0h', level: 'ok' });
+    expect(vaultBadge({ ...base, standby: true, ttlSeconds: 900 }, 0)).toEqual({
+      text: 'vault standby 15m',
+      level: 'ok',
+    });
+    expect(vaultBadge({ ...base, ttlSeconds: 900 }, 400_000)).toEqual({
+      text: 'Vault token 8m left',
+      level: 'warning',
+    });
+    expect(vaultBadge({ ...base, ttlSeconds: 60 }, 60_000)).toEqual({
+      text: 'Vault token EXPIRED',
+      level: 'critical',
+    });
+    expect(vaultBadge({ ...base, ttlSeconds: 0 }, 0)).toEqual({ text: 'vault ok', level: 'ok' });
+    expect(vaultBadge({ ...base, sealed: true, ttlSeconds: null }, 0)).toEqual({
+      text: 'VAULT SEALED',
+      level: 'critical',
+    });
+    expect(
+      vaultBadge({ ...base, ttlSeconds: null, error: 'connect ECONNREFUSED 127.0.0.1:8200' }, 0),
+    ).toEqual({
+      text: 'Vault: connect ECONNREFUSED 127.0.0.1:8200',
+      level: 'warning',
+    });
+    expect(vaultBadge(null, 0)).toBeNull();
+  });
+});
