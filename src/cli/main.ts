@@ -1,6 +1,8 @@
 /** Entry logic: parse argv, load config, pick the world (sandbox or real), then render or run a verb. */
 import { parseArgs, UsageError, USAGE, type CliArgs } from './args.js';
-import { ConfigError, findConfigFile, loadConfigFile } from '../config/load.js';
+import { ConfigError, findConfigFile, loadConfigFile, parseConfigText } from '../config/load.js';
+import { loadConfigCached } from './config-cache.js';
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { VERSION } from '../version.js';
 
@@ -18,6 +20,14 @@ const defaultIo: Io = {
   cwd: process.cwd(),
 };
 
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read config: ${(err as Error).message}`, file);
+  }
+}
+
 async function loadConfig(args: CliArgs, io: Io): Promise<{ config: Config; demo: boolean }> {
   if (args.demo) {
     const { demoConfig } = await import('../sandbox/demo-config.js');
@@ -30,7 +40,9 @@ async function loadConfig(args: CliArgs, io: Io): Promise<{ config: Config; demo
       '<none>',
     );
   }
-  return { config: loadConfigFile(file), demo: false };
+  // TUI and status start from the cached validation when the file is unchanged (see config-cache.ts).
+  if (args.verb === 'config-check') return { config: loadConfigFile(file), demo: false };
+  return { config: loadConfigCached(file, io.env, readConfigText, parseConfigText), demo: false };
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -85,6 +97,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     readOnly,
     readOnlyReason,
     auditFile: args.auditFile,
+    incidentId: args.incident,
     speed: args.speed,
     context: args.context,
     namespace: args.namespace,

@@ -44,7 +44,9 @@ export async function runTui(
         .append({
           procedure: proc.kind,
           service: proc.service,
-          target: proc.title,
+          target: proc.target ?? proc.title,
+          context: proc.context,
+          namespace: proc.namespace,
           step: 'interrupted',
           outcome: 'interrupted',
           detail: why ?? 'oncall exited',

@@ -5,7 +5,9 @@
 type Rule = (text: string) => string;
 
 const RULES: Rule[] = [
-  (t) => t.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi, '$1$2:[REDACTED]@'),
+  // Bounded scheme length and a word boundary keep this linear on long unbroken tokens.
+  (t) =>
+    t.replace(/\b([a-z][a-z0-9+.-]{0,15}:\/\/)([^/\s:@]{1,256}):([^/\s@]{1,1024})@/gi, '$1$2:[REDACTED]@'),
   (t) =>
     t.replace(
       /((?:^|[?&\s(;,])(?:access_token|token|api_key|apikey|key|password|passwd|secret|signature|sig)=)[^&\s#"'()]+/gi,

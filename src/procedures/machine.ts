@@ -99,6 +99,7 @@ export class ProcedureMachine<P> {
       kind: spec.kind,
       title: spec.title,
       service: spec.service,
+      target: spec.target,
       step: spec.choice ? 'choose' : 'confirm',
       context: spec.context,
       namespace: spec.namespace,

@@ -21,6 +21,8 @@ export interface ProcedureView {
   kind: string;
   title: string;
   service: string;
+  /** What is being changed, e.g. deployment/checkout-api. */
+  target?: string;
   step: ProcedureStep;
   context?: string;
   namespace?: string;
