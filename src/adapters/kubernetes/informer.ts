@@ -10,6 +10,8 @@ export interface InformerOptions {
   kind: string;
   /** Collection path, e.g. /apis/apps/v1/namespaces/prod/deployments */
   path: string;
+  /** Older API versions to try when the server does not serve `path` (404), e.g. autoscaling/v1 HPAs. */
+  fallbackPaths?: string[];
   /** Keep only what the snapshots read (memory: 20,000 pods are cached). */
   transform?: (o: KubeObject) => KubeObject;
   /** Secondary index (e.g. controller owner name). */
@@ -61,6 +63,9 @@ export class Informer {
   private closeWatch: (() => void) | null = null;
   private wake: (() => void) | null = null;
   private readonly backoff: Backoff;
+  private readonly abort = new AbortController();
+  private path: string;
+  private fallbacks: string[];
 
   constructor(
     private readonly client: KubeClient,
@@ -68,6 +73,8 @@ export class Informer {
   ) {
     const b = opts.backoff ?? { initialMs: 250, maxMs: 30_000 };
     this.backoff = new Backoff(b.initialMs, b.maxMs, opts.random);
+    this.path = opts.path;
+    this.fallbacks = [...(opts.fallbackPaths ?? [])];
   }
 
   start(): void {
@@ -76,6 +83,7 @@ export class Informer {
 
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     this.closeWatch?.();
     this.wake?.();
   }
@@ -143,7 +151,8 @@ export class Informer {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.client.request<KubeList>('GET', this.opts.path, {
+      const page = await this.client.request<KubeList>('GET', this.path, {
+        signal: this.abort.signal,
         query: { limit: this.opts.pageSize ?? 500, continue: cont },
       });
       this.stats.lists++;
@@ -199,7 +208,7 @@ export class Informer {
       this.stats.watches++;
       this.client
         .watch(
-          this.opts.path,
+          this.path,
           {
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
@@ -241,6 +250,10 @@ export class Informer {
           this.stats.relists++;
           needList = true;
           await this.sleep(this.backoff.next() / 4);
+          continue;
+        }
+        if (err instanceof KubeApiError && err.status === 404 && this.fallbacks.length && !this.synced) {
+          this.path = this.fallbacks.shift()!;
           continue;
         }
         const e = err as Error;

@@ -224,10 +224,12 @@ class NamespaceWatch {
       label: string,
       path: string,
       indexBy?: (o: KubeObject) => string | undefined,
+      fallbackPaths?: string[],
     ) =>
       new Informer(client, {
         kind: label,
         path,
+        fallbackPaths,
         indexBy,
         transform: SLIM[kind],
         onChange: (changed, all) => this.changed(kind, changed, all),
@@ -248,6 +250,7 @@ class NamespaceWatch {
         'horizontalpodautoscalers',
         `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
         (o) => (o.spec?.scaleTargetRef?.kind === 'Deployment' ? o.spec.scaleTargetRef.name : undefined),
+        [`/apis/autoscaling/v1/namespaces/${ns}/horizontalpodautoscalers`],
       ),
       events: mk('events', 'events', `/api/v1/namespaces/${ns}/events`, (o) =>
         o.involvedObject?.kind === 'Deployment' ? o.involvedObject.name : undefined,
