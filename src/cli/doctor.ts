@@ -1,6 +1,7 @@
 /** `oncall doctor`: for each configured source, is it reachable, authenticated, what may we do, how fast. */
 import type { Runtime } from './runtime.js';
 import type { ReadPorts } from '../adapters/ports.js';
+import type { SourceName } from '../state/store.js';
 
 export interface DoctorLine {
   source: string;
@@ -23,6 +24,12 @@ async function timed<T>(
   }
 }
 
+/** A configured source whose adapter could not be set up: not reachable, with the loader's reason. */
+function notLoaded(rt: Runtime, source: string, slice: SourceName, actions: string): DoctorLine {
+  const detail = rt.store.getState().sources[slice].error ?? 'not loaded';
+  return { source, reachable: false, authenticated: null, actions, latencyMs: null, detail };
+}
+
 export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
   const read: ReadPorts = rt.read;
   const cfg = rt.config;
@@ -30,15 +37,7 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
   const mutations = rt.gate.readOnly ? `none (${rt.gate.readOnlyReason})` : null;
   const k8s = cfg.services.find((s) => s.kubernetes);
   if (k8s) {
-    if (!read.cluster)
-      out.push({
-        source: 'kubernetes',
-        reachable: false,
-        authenticated: null,
-        actions: 'none',
-        latencyMs: null,
-        detail: rt.store.getState().sources.cluster.error ?? 'not loaded',
-      });
+    if (!read.cluster) out.push(notLoaded(rt, 'kubernetes', 'cluster', 'none'));
     else {
       const ref = { ...k8s.kubernetes! };
       const r = await timed(() => read.cluster!.get(ref));
@@ -87,15 +86,7 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
   }
   const slo = cfg.services.filter((s) => s.slo);
   if (slo.length || cfg.prometheus) {
-    if (!read.metrics)
-      out.push({
-        source: 'prometheus',
-        reachable: false,
-        authenticated: null,
-        actions: 'read',
-        latencyMs: null,
-        detail: rt.store.getState().sources.metrics.error ?? 'not loaded',
-      });
+    if (!read.metrics) out.push(notLoaded(rt, 'prometheus', 'metrics', 'read'));
     else {
       const r = await timed(() => read.metrics!.alerts(cfg.services.map((s) => s.name)));
       out.push({
@@ -110,15 +101,7 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
   }
   const ctr = cfg.services.find((s) => s.container);
   if (ctr) {
-    if (!read.containers)
-      out.push({
-        source: 'containers',
-        reachable: false,
-        authenticated: null,
-        actions: 'none',
-        latencyMs: null,
-        detail: rt.store.getState().sources.containers.error ?? 'not loaded',
-      });
+    if (!read.containers) out.push(notLoaded(rt, 'containers', 'containers', 'none'));
     else {
       const port = read.containers;
       const r = await timed(async () => {
@@ -176,14 +159,7 @@ export async function runDoctor(rt: Runtime): Promise<DoctorLine[]> {
   }
   const secretPaths = [...new Set(cfg.services.flatMap((s) => s.secrets.map((x) => x.vaultPath)))];
   if (!read.secrets && (cfg.vault || secretPaths.length)) {
-    out.push({
-      source: 'vault',
-      reachable: false,
-      authenticated: null,
-      actions: 'none',
-      latencyMs: null,
-      detail: rt.store.getState().sources.secrets.error ?? 'not loaded',
-    });
+    out.push(notLoaded(rt, 'vault', 'secrets', 'none'));
   } else if (read.secrets) {
     const vault = read.secrets;
     const h = await timed(() => vault.health());
