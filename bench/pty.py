@@ -110,7 +110,11 @@ def main():
                     if not m:
                         break
                     match_ms = (time.monotonic() - t0) * 1000
+                    # Freeze the child while reading its peak RSS: what it does after the frame
+                    # (loading adapters) must not count.
+                    os.kill(pid, signal.SIGSTOP)
                     rss = read_hwm(pid)
+                    os.kill(pid, signal.SIGCONT)
                     scan_from = m.end()
                     phase = 1
                 elif phase - 1 < len(waits):

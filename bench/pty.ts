@@ -1,6 +1,7 @@
 /** Node side of bench/pty.py: run a command under an 80×24 pseudo-terminal and read its timings. */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -92,4 +93,21 @@ export function benchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   delete env.NODE_OPTIONS;
   env.TERM = 'xterm-256color';
   return env;
+}
+
+/**
+ * A private copy of the built artefacts: other work in the same checkout may rebuild dist/ while the bench
+ * runs, which would change what is measured midway (and invalidate the caches keyed by the build).
+ * node_modules is linked so the unbundled build still resolves its packages.
+ */
+let snapshot: string | null = null;
+export function snapshotDist(): string {
+  if (snapshot) return snapshot;
+  const root = repoRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'oncall-bench-dist-'));
+  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  snapshot = dir;
+  return dir;
 }

@@ -1,4 +1,5 @@
 /** `npm run bench`: runs every suite and prints one table (measure, value, baseline, ratio, target). */
+import { cpus as cpus_, loadavg, totalmem } from 'node:os';
 import { suites } from './suites/index.js';
 import type { BenchRow } from './types.js';
 
@@ -9,6 +10,8 @@ function fmt(n: number): string {
   return n.toFixed(2);
 }
 
+const loadAtStart = loadavg();
+
 async function main() {
   const only = process.argv.slice(2);
   const rows: BenchRow[] = [];
@@ -18,7 +21,13 @@ async function main() {
     try {
       rows.push(...(await s.run()));
     } catch (err) {
-      rows.push({ group: s.name, measure: 'suite failed', value: NaN, unit: '', note: (err as Error).message });
+      rows.push({
+        group: s.name,
+        measure: 'suite failed',
+        value: NaN,
+        unit: '',
+        note: (err as Error).message,
+      });
     }
   }
   const head = ['group', 'measure', 'value', 'baseline', 'ratio', 'target', 'ok'];
@@ -33,11 +42,25 @@ async function main() {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`node ${process.version} · ${process.platform} ${process.arch}`);
+  const cpus = cpus_();
+  console.log(
+    `node ${process.version} · ${process.platform} ${process.arch} · ${cpus.length} × ${cpus[0]?.model ?? 'cpu'} · ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB · load average at start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}, ` +
+      `at end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const t of table) console.log(line(t));
   for (const r of rows.filter((x) => x.note)) console.log(`note: ${r.group} / ${r.measure}: ${r.note}`);
 }
 
-void main();
+// Some suites leave sockets or timers behind in this process; the table is printed, so leave.
+void main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchRow, BenchSuite } from '../types.js';
-import { benchEnv, median, repoRoot, runPty } from '../pty.js';
+import { benchEnv, median, runPty, snapshotDist } from '../pty.js';
 import { deadEndpoints, writeConfig } from '../fixtures/config.js';
 
 /** The footer (the frame's last line; Ink writes a frame in one write, so the frame is complete). */
@@ -33,6 +33,7 @@ export const BACKEND_PACKAGES = [
 interface Variant {
   label: string;
   cmd: string[];
+  env?: NodeJS.ProcessEnv;
   marker: string;
   ms: number[];
   rss: number[];
@@ -59,11 +60,13 @@ function node22(): string | null {
 export const startup: BenchSuite = {
   name: 'start-up',
   async run(): Promise<BenchRow[]> {
-    const root = repoRoot();
+    const root = snapshotDist();
     const runs = Math.max(15, Number(process.env.BENCH_RUNS ?? 15));
     const { file: config } = writeConfig(20, deadEndpoints);
     const state = mkdtempSync(join(tmpdir(), 'oncall-bench-state-'));
-    const env = benchEnv({ XDG_STATE_HOME: state, ONCALL_CONFIG: '' });
+    // The code cache lives in its own directory: the warm-up round fills it (as any first run would).
+    const env = benchEnv({ XDG_STATE_HOME: state, XDG_CACHE_HOME: join(state, 'cache'), ONCALL_CONFIG: '' });
+    const envNoCache = { ...env, ONCALL_NO_CACHE: '1' };
     const sea = join(root, 'dist', 'oncall-sea');
     const n22 = node22();
     const variants: Variant[] = [
@@ -72,6 +75,12 @@ export const startup: BenchSuite = {
         label: 'bundle',
         cmd: ['node', join(root, 'dist/oncall.cjs'), '--config', config],
         marker: FRAME_MARKER,
+      },
+      {
+        label: 'bundle, no code cache',
+        cmd: ['node', join(root, 'dist/oncall.cjs'), '--config', config],
+        marker: FRAME_MARKER,
+        env: envNoCache,
       },
       {
         label: 'unbundled',
@@ -95,7 +104,7 @@ export const startup: BenchSuite = {
     for (let round = -1; round < runs; round++) {
       for (let k = 0; k < variants.length; k++) {
         const v = variants[(k + Math.max(0, round)) % variants.length]!;
-        const r = await runPty(v.cmd, { until: v.marker, kill: true, env, timeoutS: 20 });
+        const r = await runPty(v.cmd, { until: v.marker, kill: true, env: v.env ?? env, timeoutS: 20 });
         if (round < 0) continue;
         if (r.matchMs === null) v.failures.push(`no frame (exit ${r.exitCode})`);
         else {
@@ -163,7 +172,8 @@ export const startup: BenchSuite = {
         ...(target !== undefined ? { target: '≤ 80 MB', pass: rss <= 80 } : {}),
       });
     };
-    frameRow('bundle', 'first frame, bundle (dist/oncall.cjs)', floor, 4.5);
+    frameRow('bundle', 'first frame, bundle (dist/oncall.cjs, caches warm)', floor, 4.5);
+    frameRow('bundle, no code cache', 'first frame, bundle, caches off (first run)', floor);
     frameRow('unbundled', 'first frame, unbundled build', floor);
     if (get('SEA')) frameRow('SEA', 'first frame, single executable (SEA)', floor, 4.5);
     else
