@@ -221,9 +221,9 @@ export class KubeClient {
       });
       res.on('end', () => end(null));
       res.on('close', () => end(null));
-      res.on('error', (err) => end(err));
+      res.on('error', (err) => end(new Error(`connection to ${this.server.host} lost (${err.message})`)));
     });
-    r.on('error', (err) => end(new Error(`watch ${this.server.host}${path}: ${err.message}`)));
+    r.on('error', (err) => end(new Error(`cannot watch ${this.server.host}: ${err.message}`)));
     r.end();
     return () => {
       ended = true;

@@ -397,7 +397,7 @@ class NamespaceWatch {
       this.listener.onSnapshot(ref, snap);
       // After the snapshot (which clears the workload's error): what this workload is missing, per kind.
       const errs = depErr ? [depErr, ...otherErrors] : otherErrors;
-      if (errs.length) this.listener.onError(ref, `partial data: ${errs.join('; ')}`);
+      if (errs.length) this.listener.onError(ref, `${depErr ? 'stale' : 'partial data'}: ${errs.join('; ')}`);
     }
   }
 }
