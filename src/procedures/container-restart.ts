@@ -1,16 +1,22 @@
 /**
- * Restart a container (Docker/Podman) with the same verification as a rollback: after the restart the
- * container must run again and its health check (and container.healthUrl) must pass with a probe made
- * after the new start.
+ * Restart the container(s) of a service (Docker/Podman) with the same verification as a rollback: after
+ * the restart each container must run again and its health check (and container.healthUrl) must pass with
+ * a probe made after the new start.
  */
 import type { ContainerView } from '../domain/model.js';
 import type { ProcedureContext } from './context.js';
 import { isProduction, serviceConfig } from './context.js';
 import type { ProcedureSpec } from './machine.js';
-import { containerSelector, followContainer, theContainer, verifyContainer } from './container-rollback.js';
+import {
+  containerSelector,
+  followContainer,
+  namesWithIds,
+  theContainers,
+  verifyContainers,
+} from './container-rollback.js';
 
 export interface ContainerRestartPlan {
-  container: ContainerView;
+  containers: ContainerView[];
   hasHealthcheck: boolean;
 }
 
@@ -21,29 +27,37 @@ export async function containerRestartSpec(
   const svc = serviceConfig(ctx, service);
   containerSelector(svc);
   const read = async (): Promise<ContainerRestartPlan> => {
-    const { view, details } = await theContainer(ctx, svc);
-    return { container: view, hasHealthcheck: details?.hasHealthcheck ?? view.health !== 'none' };
+    const all = await theContainers(ctx, svc);
+    return {
+      containers: all.map((c) => c.view),
+      hasHealthcheck: all.some((c) => c.details?.hasHealthcheck ?? c.view.health !== 'none'),
+    };
   };
   const initialPlan = await read();
   let plan = initialPlan;
-  let restarted = false;
+  let restarted: string[] = [];
+  const names = initialPlan.containers.map((c) => c.name);
   return {
     kind: 'container-restart',
-    title: `Restart container ${initialPlan.container.name}`,
+    title: `Restart container${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
     service,
-    target: `container/${initialPlan.container.name}`,
+    target: `container/${names.join(',')}`,
     context: ctx.ports.containers?.endpoint ?? 'docker',
     production: isProduction(ctx, svc),
     initialPlan,
     preview: (p) => [
-      `container ${p.container.name} (${p.container.id.slice(0, 12)}) on ${p.container.image}`,
-      `now      ${p.container.state} · health ${p.container.health} · ${p.container.restartCount} restarts`,
-      'stopped (its stop timeout) and started again; configuration and image unchanged',
+      `container${p.containers.length > 1 ? 's' : ''} ${namesWithIds(p.containers)} on ${[...new Set(p.containers.map((c) => c.image))].join(', ')}`,
+      ...p.containers.map(
+        (c) => `now      ${c.name} ${c.state} · health ${c.health} · ${c.restartCount} restarts`,
+      ),
+      `stopped (its stop timeout) and started again${p.containers.length > 1 ? ', one after the other' : ''}; configuration and image unchanged`,
       `verify   ${p.hasHealthcheck ? 'health check healthy after the restart' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
     ],
     from: (p) =>
-      `${p.container.image} started ${p.container.startedAt ? new Date(p.container.startedAt).toISOString() : '–'}`,
-    to: (p) => `${p.container.image} restarted`,
+      p.containers
+        .map((c) => `${c.image} started ${c.startedAt ? new Date(c.startedAt).toISOString() : '–'}`)
+        .join('; '),
+    to: (p) => `${[...new Set(p.containers.map((c) => c.image))].join(', ')} restarted`,
     async replan() {
       try {
         plan = await read();
@@ -55,18 +69,35 @@ export async function containerRestartSpec(
     async execute(ports, p) {
       plan = p;
       if (!ports.containers) throw new Error('no container connection for mutations');
-      const r = await ports.containers.restart(p.container.id, { expectedImage: p.container.image });
-      restarted = true;
-      return r.detail;
+      restarted = [];
+      const details: string[] = [];
+      for (const c of p.containers) {
+        try {
+          const r = await ports.containers.restart(c.id, { expectedImage: c.image });
+          restarted.push(c.id);
+          details.push(r.detail);
+        } catch (err) {
+          if (details.length === 0) throw err;
+          throw new Error(`${(err as Error).message}; already restarted: ${details.join('; ')}`);
+        }
+      }
+      return details.join('; ');
     },
     async follow(p, report, isCancelled) {
-      await followContainer(ctx, service, () => (restarted ? p.container.id : null), {
-        hasHealthcheck: p.hasHealthcheck,
-        report,
-        isCancelled,
-        failSuffix: '',
-      });
+      for (const id of restarted)
+        await followContainer(ctx, service, () => id, {
+          hasHealthcheck: p.hasHealthcheck,
+          report,
+          isCancelled,
+          failSuffix: '',
+        });
     },
-    verify: (p) => verifyContainer(ctx, svc, p.container.id, p.container.image, p.hasHealthcheck),
+    verify: (p) =>
+      verifyContainers(
+        ctx,
+        svc,
+        p.containers.map((c) => ({ id: c.id, image: c.image })),
+        p.hasHealthcheck,
+      ),
   };
 }

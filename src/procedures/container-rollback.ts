@@ -32,23 +32,24 @@ export function containerPort(ctx: ProcedureContext): ContainerReadPort {
   return port;
 }
 
-/** The one container a procedure acts on, read fresh (not from the store). */
-export async function theContainer(
+/** The containers a procedure acts on (all of a label-matched service), read fresh (not from the store). */
+export async function theContainers(
   ctx: ProcedureContext,
   svc: ServiceConfig,
-): Promise<{ view: ContainerView; details: ContainerDetails | null }> {
+): Promise<{ view: ContainerView; details: ContainerDetails | null }[]> {
   const port = containerPort(ctx);
   const sel = containerSelector(svc);
   const list = await port.list(sel);
   const where = sel.name ? `named ${sel.name}` : `labelled ${sel.label}`;
   if (list.length === 0) throw new Error(`no container ${where} exists`);
-  if (list.length > 1)
-    throw new Error(
-      `${list.length} containers are ${where} (${list.map((c) => c.name).join(', ')}); act on one service per container`,
-    );
-  const view = list[0]!;
-  const details = port.inspect ? await port.inspect(view.id) : null;
-  return { view, details };
+  return Promise.all(
+    list.map(async (view) => ({ view, details: port.inspect ? await port.inspect(view.id) : null })),
+  );
+}
+
+/** "web (0123456789ab)" or "pool-1 (…), pool-2 (…)". */
+export function namesWithIds(list: { id: string; name: string }[]): string {
+  return list.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ');
 }
 
 export function repositoryOf(ref: string): string {
@@ -87,8 +88,8 @@ export function previousFromAudit(records: AuditRecord[], service: string, curre
 }
 
 export interface ContainerRollbackPlan {
-  containerId: string;
-  name: string;
+  /** Every container of the service, all on fromImage; recreated one after the other. */
+  containers: { id: string; name: string }[];
   fromImage: string;
   target: string;
   candidates: { image: string; hint: string }[];
@@ -102,7 +103,13 @@ async function planContainerRollback(
   svc: ServiceConfig,
 ): Promise<ContainerRollbackPlan> {
   const port = containerPort(ctx);
-  const { view, details } = await theContainer(ctx, svc);
+  const all = await theContainers(ctx, svc);
+  const images = [...new Set(all.map((c) => c.view.image))];
+  if (images.length > 1)
+    throw new Error(
+      `the containers of ${svc.name} run different images (${images.join(', ')}); a rollback needs them on one image`,
+    );
+  const { view, details } = all[0]!;
   const current = view.image;
   const local = (await port.localTags(current)).filter((t) => t !== current);
   const notes: string[] = [];
@@ -128,8 +135,7 @@ async function planContainerRollback(
   const lower = others.find((o) => byVersionDesc(current, o.image) > 0 && o.image !== current);
   const target = hints[0]?.image ?? lower?.image ?? candidates[0]!.image;
   return {
-    containerId: view.id,
-    name: view.name,
+    containers: all.map((c) => ({ id: c.view.id, name: c.view.name })),
     fromImage: current,
     target,
     candidates,
@@ -222,17 +228,48 @@ export async function followContainer(
   });
 }
 
-/** One verification attempt: the container (read fresh) runs the expected image and is healthy after starting. */
-export async function verifyContainer(
+/**
+ * One verification attempt: each container (read fresh) runs the expected image and is healthy after its
+ * start; then container.healthUrl answers 2xx.
+ */
+export async function verifyContainers(
+  ctx: ProcedureContext,
+  svc: ServiceConfig,
+  targets: { id: string; image: string }[],
+  hasHealthcheck: boolean,
+): Promise<VerifyCheck[]> {
+  if (targets.length === 0)
+    return [{ name: 'container running', ok: false, detail: 'no container was created' }];
+  const checks: VerifyCheck[] = [];
+  for (const t of targets) {
+    const own = await checkOne(ctx, svc, t.id, t.image, hasHealthcheck);
+    checks.push(
+      ...own.map((c) => (targets.length > 1 ? { ...c, name: `${t.id.slice(0, 12)} ${c.name}` } : c)),
+    );
+  }
+  if (svc.container?.healthUrl) checks.push(await probeHealthUrl(ctx, svc.name, svc.container.healthUrl));
+  return checks;
+}
+
+export function verifyContainer(
   ctx: ProcedureContext,
   svc: ServiceConfig,
   id: string | null,
   expectedImage: string,
   hasHealthcheck: boolean,
 ): Promise<VerifyCheck[]> {
+  return verifyContainers(ctx, svc, id ? [{ id, image: expectedImage }] : [], hasHealthcheck);
+}
+
+async function checkOne(
+  ctx: ProcedureContext,
+  svc: ServiceConfig,
+  id: string,
+  expectedImage: string,
+  hasHealthcheck: boolean,
+): Promise<VerifyCheck[]> {
   const port = containerPort(ctx);
   const checks: VerifyCheck[] = [];
-  if (!id) return [{ name: 'container running', ok: false, detail: 'no container was created' }];
   let d: ContainerDetails | null = null;
   let view: ContainerView | undefined;
   try {
@@ -259,7 +296,6 @@ export async function verifyContainer(
       detail: `${view.health}${fresh ? '' : ' (last probe before the start)'}${view.healthOutput ? ` · ${view.healthOutput}` : ''}`,
     });
   }
-  if (svc.container?.healthUrl) checks.push(await probeHealthUrl(ctx, svc.name, svc.container.healthUrl));
   return checks;
 }
 
@@ -271,15 +307,18 @@ export async function containerRollbackSpec(
   containerSelector(svc);
   const initialPlan = await planContainerRollback(ctx, svc);
   let lastPlan = initialPlan;
-  let newId: string | null = null;
-  let kept: string | null = null;
+  let newIds: string[] = [];
+  let kept: string[] = [];
   const keptSuffix = () =>
-    kept ? `; the original container is kept stopped as ${kept}: ${RESTORE_HINT}` : '';
+    kept.length
+      ? `; the original container${kept.length > 1 ? 's are' : ' is'} kept stopped as ${kept.join(', ')}: ${RESTORE_HINT}`
+      : '';
+  const names = initialPlan.containers.map((c) => c.name);
   return {
     kind: 'container-rollback',
-    title: `Roll back container ${initialPlan.name}`,
+    title: `Roll back container${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
     service,
-    target: `container/${initialPlan.name}`,
+    target: `container/${names.join(',')}`,
     context: containerPort(ctx).endpoint ?? 'docker',
     production: isProduction(ctx, svc),
     initialPlan,
@@ -294,11 +333,13 @@ export async function containerRollbackSpec(
       },
     },
     preview: (p) => [
-      `container ${p.name} (${p.containerId.slice(0, 12)}), recreated with only the image changed`,
+      p.containers.length > 1
+        ? `containers ${namesWithIds(p.containers)}, each recreated with only the image changed, one after the other`
+        : `container ${namesWithIds(p.containers)}, recreated with only the image changed`,
       `image    ${p.fromImage}`,
       `      →  ${p.target} (local; never pulled)`,
       ...p.carried.map((l, i) => `${i === 0 ? 'keeps   ' : '        '} ${l}`),
-      `then     original kept stopped as ${p.name}${KEPT_CONTAINER_SUFFIX}; u restores it`,
+      `then     original kept stopped as ${p.containers.map((c) => `${c.name}${KEPT_CONTAINER_SUFFIX}`).join(', ')}; u restores it`,
       `verify   ${p.hasHealthcheck ? 'health check healthy' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
       ...p.notes.map((n) => `note     ${n}`),
     ],
@@ -319,41 +360,61 @@ export async function containerRollbackSpec(
     async execute(ports, p) {
       lastPlan = p;
       if (!ports.containers) throw new Error('no container connection for mutations');
-      const r = await ports.containers.recreateWithImage(p.containerId, p.target, {
-        expectedImage: p.fromImage,
-        keepOriginal: true,
-      });
-      newId = r.containerId;
-      kept = r.keptName ?? null;
-      return r.detail;
+      newIds = [];
+      kept = [];
+      const details: string[] = [];
+      for (const c of p.containers) {
+        try {
+          const r = await ports.containers.recreateWithImage(c.id, p.target, {
+            expectedImage: p.fromImage,
+            keepOriginal: true,
+          });
+          newIds.push(r.containerId);
+          if (r.keptName) kept.push(r.keptName);
+          details.push(r.detail);
+        } catch (err) {
+          // Nothing changed yet: the error as it is (a precondition failure re-plans).
+          if (newIds.length === 0) throw err;
+          throw new Error(
+            `${(err as Error).message}; already recreated on ${p.target}: ${details.join('; ')}${keptSuffix()}`,
+          );
+        }
+      }
+      return details.join('; ');
     },
     async follow(p, report, isCancelled) {
-      await followContainer(ctx, service, () => newId, {
-        hasHealthcheck: p.hasHealthcheck,
-        report,
-        isCancelled,
-        failSuffix: keptSuffix(),
-      });
+      for (const id of newIds)
+        await followContainer(ctx, service, () => id, {
+          hasHealthcheck: p.hasHealthcheck,
+          report,
+          isCancelled,
+          failSuffix: keptSuffix(),
+        });
     },
-    verify: (p) => verifyContainer(ctx, svc, newId, p.target, p.hasHealthcheck),
+    verify: (p) =>
+      verifyContainers(
+        ctx,
+        svc,
+        newIds.map((id) => ({ id, image: p.target })),
+        p.hasHealthcheck,
+      ),
   };
 }
 
 export interface ContainerRestorePlan {
-  name: string;
-  keptId: string;
-  keptImage: string;
-  current: ContainerView | null;
+  restores: { name: string; keptId: string; keptImage: string; current: ContainerView | null }[];
   hasHealthcheck: boolean;
 }
 
-/** The name of the container a service's last container rollback acted on (label-matched services). */
-function lastRolledBackName(ctx: ProcedureContext, service: string): string | null {
+/** The names of the containers a service's last container rollback acted on (label-matched services). */
+function lastRolledBackNames(ctx: ProcedureContext, service: string): string[] {
   const r = ctx.store
     .getState()
     .audit.filter((x) => x.service === service && x.procedure === 'container-rollback')
     .sort((a, b) => b.seq - a.seq)[0];
-  return r?.target.startsWith('container/') ? r.target.slice('container/'.length) : null;
+  return r?.target.startsWith('container/')
+    ? r.target.slice('container/'.length).split(',').filter(Boolean)
+    : [];
 }
 
 export async function containerRestoreSpec(
@@ -364,55 +425,85 @@ export async function containerRestoreSpec(
   const sel = containerSelector(svc);
   const port = containerPort(ctx);
   if (!port.kept) throw new Error('this container connection cannot find kept originals');
-  const current = (await port.list(sel))[0] ?? null;
-  const name = sel.name ?? current?.name ?? lastRolledBackName(ctx, service);
-  if (!name) throw new Error(`no container of ${service} to restore`);
-  const keptView = await port.kept(name);
-  if (!keptView)
-    throw new Error(`no original of ${name} is kept (${name}${KEPT_CONTAINER_SUFFIX} does not exist)`);
-  const details = port.inspect ? await port.inspect(keptView.id) : null;
-  let restoredId: string | null = null;
-  const initialPlan: ContainerRestorePlan = {
-    name,
-    keptId: keptView.id,
-    keptImage: keptView.image,
-    current,
-    hasHealthcheck: details?.hasHealthcheck ?? keptView.health !== 'none',
-  };
+  const current = await port.list(sel);
+  const names = sel.name
+    ? [sel.name]
+    : [...new Set([...current.map((c) => c.name), ...lastRolledBackNames(ctx, service)])];
+  const restores: ContainerRestorePlan['restores'] = [];
+  let hasHealthcheck = false;
+  for (const name of names) {
+    const k = await port.kept(name);
+    if (!k) continue;
+    const details = port.inspect ? await port.inspect(k.id) : null;
+    hasHealthcheck ||= details?.hasHealthcheck ?? k.health !== 'none';
+    restores.push({
+      name,
+      keptId: k.id,
+      keptImage: k.image,
+      current: current.find((c) => c.name === name) ?? null,
+    });
+  }
+  if (restores.length === 0)
+    throw new Error(
+      `no original of ${names.join(', ') || service} is kept (${names.map((n) => `${n}${KEPT_CONTAINER_SUFFIX}`).join(', ') || 'nothing'} does not exist)`,
+    );
+  let restoredIds: string[] = [];
+  const initialPlan: ContainerRestorePlan = { restores, hasHealthcheck };
+  const images = [...new Set(restores.map((r) => r.keptImage))];
   return {
     kind: 'container-restore',
-    title: `Restore the original container ${name}`,
+    title: `Restore the original container${restores.length > 1 ? 's' : ''} ${restores.map((r) => r.name).join(', ')}`,
     service,
-    target: `container/${name}`,
-    context: containerPort(ctx).endpoint ?? 'docker',
+    target: `container/${restores.map((r) => r.name).join(',')}`,
+    context: port.endpoint ?? 'docker',
     production: isProduction(ctx, svc),
     initialPlan,
     preview: (p) => [
-      p.current
-        ? `remove   ${p.name} (${p.current.id.slice(0, 12)}) on ${p.current.image}, ${p.current.state}, health ${p.current.health}`
-        : `no container named ${p.name} runs now`,
-      `restore  ${p.name}${KEPT_CONTAINER_SUFFIX} (${p.keptId.slice(0, 12)}) on ${p.keptImage}: renamed back to ${p.name} and started`,
+      ...p.restores.flatMap((r) => [
+        r.current
+          ? `remove   ${r.name} (${r.current.id.slice(0, 12)}) on ${r.current.image}, ${r.current.state}, health ${r.current.health}`
+          : `no container named ${r.name} runs now`,
+        `restore  ${r.name}${KEPT_CONTAINER_SUFFIX} (${r.keptId.slice(0, 12)}) on ${r.keptImage}: renamed back to ${r.name} and started`,
+      ]),
       `verify   ${p.hasHealthcheck ? 'health check healthy' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
     ],
-    from: (p) => p.current?.image ?? 'none',
-    to: (p) => p.keptImage,
+    from: (p) => [...new Set(p.restores.map((r) => r.current?.image ?? 'none'))].join(', '),
+    to: () => images.join(', '),
     async replan() {
       return initialPlan;
     },
     async execute(ports, p) {
-      if (!ports.containers?.restoreOriginal) throw new Error('this container connection cannot restore');
-      const r = await ports.containers.restoreOriginal(p.name);
-      restoredId = r.containerId;
-      return r.detail;
+      const restore = ports.containers?.restoreOriginal?.bind(ports.containers);
+      if (!restore) throw new Error('this container connection cannot restore');
+      restoredIds = [];
+      const details: string[] = [];
+      for (const r of p.restores) {
+        try {
+          const res = await restore(r.name);
+          restoredIds.push(res.containerId);
+          details.push(res.detail);
+        } catch (err) {
+          if (details.length === 0) throw err;
+          throw new Error(`${(err as Error).message}; already restored: ${details.join('; ')}`);
+        }
+      }
+      return details.join('; ');
     },
     async follow(p, report, isCancelled) {
-      await followContainer(ctx, service, () => restoredId, {
-        hasHealthcheck: p.hasHealthcheck,
-        report,
-        isCancelled,
-        failSuffix: '',
-      });
+      for (const id of restoredIds)
+        await followContainer(ctx, service, () => id, {
+          hasHealthcheck: p.hasHealthcheck,
+          report,
+          isCancelled,
+          failSuffix: '',
+        });
     },
-    verify: (p) => verifyContainer(ctx, svc, restoredId, p.keptImage, p.hasHealthcheck),
+    verify: (p) =>
+      verifyContainers(
+        ctx,
+        svc,
+        restoredIds.map((id, i) => ({ id, image: p.restores[i]!.keptImage })),
+        p.hasHealthcheck,
+      ),
   };
 }

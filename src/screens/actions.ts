@@ -32,12 +32,11 @@ function isContainerService(s: AppState, name: string): boolean {
   return Boolean(svc?.container && !svc.kubernetes);
 }
 
-/** The one container an action needs, or why there is none. */
+/** The containers an action needs (all of a label-matched service), or why there are none. */
 function containerAction(s: AppState, name: string): string | null {
   const list = s.containers[name];
   if (!list) return `no container data for ${name} yet`;
   if (list.length === 0) return `no container of ${name} exists`;
-  if (list.length > 1) return `${list.length} containers match ${name}; act on one at a time`;
   return null;
 }
 

@@ -62,11 +62,12 @@ describe.runIf(requireBinaries(['podman', 'runc', 'busybox']))(
       v && ['done', 'failed', 'refused'].includes(v.step) ? v : undefined;
 
     /** Health checks do not run by themselves here: probe `name` while the procedure waits, until it ends. */
-    const runHealthUntilFinal = async (name: string) => {
+    const runHealthUntilFinal = async (...names: string[]) => {
       for (;;) {
         const v = final(view());
         if (v) return v;
-        if (view()?.step === 'progress' || view()?.step === 'verifying') await pm.healthcheck(name);
+        if (view()?.step === 'progress' || view()?.step === 'verifying')
+          for (const name of names) await pm.healthcheck(name);
         await new Promise((r) => setTimeout(r, 150));
       }
     };
@@ -138,6 +139,8 @@ services:
     container: {name: crash}
   - name: boot
     container: {name: boot}
+  - name: pool
+    container: {label: "app=pool"}
 `,
         'test.yaml',
       );
@@ -390,6 +393,44 @@ services:
       expect(recs.map((r) => `${r.step}:${r.outcome}`)).toEqual(['started:pending', 'finished:failed']);
     }, 60_000);
 
+    it('a label-matched service with two containers: rollback, restore and restart act on both', async () => {
+      await create('pool-1', 'localhost/app:1.1', { Labels: { app: 'pool' } });
+      await create('pool-2', 'localhost/app:1.1', { Labels: { app: 'pool' } });
+      await until('pool listed', () => rt.store.getState().containers.pool?.length === 2);
+      const before = await containersNamed('pool');
+      const v = await startProcedure('container-rollback', 'pool');
+      expect(v.title).toBe('Roll back containers pool-1, pool-2');
+      rt.procedures.active!.choose('localhost/app:1.0');
+      expect(view()!.preview[0]).toMatch(
+        /^containers pool-1 \(\w{12}\), pool-2 \(\w{12}\), each recreated with only the image changed/,
+      );
+      void rt.procedures.active!.submit('yes');
+      const end = await runHealthUntilFinal('pool-1', 'pool-2');
+      expect(end.step, JSON.stringify(end)).toBe('done');
+      expect(end.checks).toHaveLength(4);
+      const after = await containersNamed('pool');
+      expect(after.map((c) => `${c.name} ${c.state} ${c.image}`)).toEqual([
+        'pool-1 running localhost/app:1.0',
+        'pool-1_oncall-kept exited localhost/app:1.1',
+        'pool-2 running localhost/app:1.0',
+        'pool-2_oncall-kept exited localhost/app:1.1',
+      ]);
+      rt.procedures.active!.cancel();
+
+      await startProcedure('container-restore', 'pool');
+      void rt.procedures.active!.submit('yes');
+      expect((await runHealthUntilFinal('pool-1', 'pool-2')).step).toBe('done');
+      expect(await containersNamed('pool')).toEqual(before.map((c) => ({ ...c, state: 'running' })));
+      rt.procedures.active!.cancel();
+
+      await startProcedure('container-restart', 'pool');
+      void rt.procedures.active!.submit('yes');
+      expect((await runHealthUntilFinal('pool-1', 'pool-2')).step).toBe('done');
+      const restarts = audit().filter((r) => r.procedure === 'container-restart' && r.service === 'pool');
+      expect(restarts[1]!.detail).toMatch(/container pool-1 restarted .*; container pool-2 restarted/);
+      rt.procedures.active!.cancel();
+    }, 90_000);
+
     it('restarts web and verifies with a health probe made after the restart', async () => {
       const before = (await docker.getContainer('web').inspect()).State.StartedAt;
       await startProcedure('container-restart', 'web');
@@ -400,7 +441,7 @@ services:
       expect((await docker.getContainer('web').inspect()).State.StartedAt).not.toBe(before);
       expect(
         audit()
-          .filter((r) => r.procedure === 'container-restart')
+          .filter((r) => r.procedure === 'container-restart' && r.service === 'web')
           .map((r) => `${r.step}:${r.outcome}`),
       ).toEqual(['started:pending', 'executed:pending', 'finished:success']);
       rt.procedures.active!.cancel();
