@@ -11,6 +11,7 @@ import { createAuditLog } from '../../src/audit/log.js';
 import { currentActor } from '../../src/audit/actor.js';
 import { createGate } from '../../src/policy/gate.js';
 import { createProcedureController, type ProcedureController } from '../../src/procedures/controller.js';
+import type { ProcedureContext } from '../../src/procedures/context.js';
 import { createAppStore, type AppStore } from '../../src/state/store.js';
 import { startSources, type RunningSources } from '../../src/state/sources.js';
 import { startVaultStatus } from '../../src/state/vault-status.js';
@@ -25,6 +26,8 @@ export interface Harness {
   read: ReadPorts;
   mutate: MutatePorts;
   procedures: ProcedureController;
+  /** What procedures read; tests may change e.g. rolloutTimeoutMs between steps. */
+  ctx: ProcedureContext;
   auditFile: string;
   auditText(): string;
   audit(): Record<string, unknown>[];
@@ -72,18 +75,19 @@ export async function startHarness(
   const gate = createGate({ mutate, readOnlyReason: null, audit, now });
   let sources: RunningSources | null = null;
   const vault = read.secrets ? startVaultStatus(store, read.secrets, now, 60_000) : null;
+  const ctx: ProcedureContext = {
+    store,
+    ports: read,
+    now,
+    refresh: async () => {
+      await Promise.all([sources?.refreshNow(), vault?.refresh()]);
+    },
+    rolloutTimeoutMs: opts.rolloutTimeoutMs ?? 120_000,
+  };
   const procedures = createProcedureController({
     store,
     gate: () => gate,
-    ctx: {
-      store,
-      ports: read,
-      now,
-      refresh: async () => {
-        await Promise.all([sources?.refreshNow(), vault?.refresh()]);
-      },
-      rolloutTimeoutMs: opts.rolloutTimeoutMs ?? 120_000,
-    },
+    ctx,
     verifyTimeoutMs: 60_000,
     verifyIntervalMs: 5,
   });
@@ -103,6 +107,7 @@ export async function startHarness(
     read,
     mutate,
     procedures,
+    ctx,
     auditFile,
     auditText,
     audit: () =>

@@ -202,6 +202,7 @@ describe('rotate-secret against the Vault fake and the fake kube-apiserver, thro
     expect(secretData(kube).api_key).toBe(rotated);
 
     kube.setReadyDelay(30);
+    h.ctx.rolloutTimeoutMs = 30_000; // the revert's rollouts must finish (a loaded CI machine is slow)
     machine(h).startRevert();
     machine(h).type('checkout-api');
     const reverting = machine(h).submit();
