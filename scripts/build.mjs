@@ -226,7 +226,7 @@ export async function buildBundle({
     sourcemap: false,
     legalComments: 'none',
     define,
-    plugins: [...(vendor ? [vendorSplit] : []), ...plugins, ...extraPlugins],
+    plugins: [...extraPlugins, ...(vendor ? [vendorSplit] : []), ...plugins],
     ...(banner ? { banner: { js: banner } } : {}),
     logLevel: 'warning',
   });
