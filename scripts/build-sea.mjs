@@ -40,7 +40,7 @@ const noNativeAddons = {
     }));
   },
 };
-await buildBundle({ outfile: main, vendor: false, extraPlugins: [noNativeAddons] });
+await buildBundle({ outfile: main, vendor: false, prePlugins: [noNativeAddons] });
 const blob = join(work, 'sea-prep.blob');
 const seaConfig = join(work, 'sea-config.json');
 writeFileSync(

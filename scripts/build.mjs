@@ -203,6 +203,7 @@ export async function buildBundle({
   outfile,
   minify = true,
   vendor = true,
+  prePlugins = [],
   extraPlugins = [],
   banner,
 } = {}) {
@@ -226,7 +227,8 @@ export async function buildBundle({
     sourcemap: false,
     legalComments: 'none',
     define,
-    plugins: [...extraPlugins, ...(vendor ? [vendorSplit] : []), ...plugins],
+    // prePlugins resolve before the vendor split; extraPlugins load after the fixes (they see the rest).
+    plugins: [...prePlugins, ...(vendor ? [vendorSplit] : []), ...plugins, ...extraPlugins],
     ...(banner ? { banner: { js: banner } } : {}),
     logLevel: 'warning',
   });
