@@ -102,26 +102,44 @@ const STEP_TEXT: Record<string, string> = {
   cancelled: 'cancelled',
 };
 
-export function Procedure({ width }: { width: number }) {
+/** Rows that must stay visible however tall the procedure gets (the preview above them shrinks instead). */
+function Keep({ children }: { children: React.ReactNode }) {
+  return (
+    <Box flexDirection="column" flexShrink={0}>
+      {children}
+    </Box>
+  );
+}
+
+export function Procedure({ width, height }: { width: number; height: number }) {
   const { color, procedures } = useApp();
   const p = useAppState((s) => s.procedure);
   if (!p) return null;
   const stepColor =
     p.step === 'done' ? 'green' : p.step === 'failed' || p.step === 'refused' ? 'red' : 'cyan';
   return (
-    <Box flexDirection="column" width={width} borderStyle="round" paddingX={1}>
-      <Text wrap="truncate-end">
-        <Text bold>{p.title}</Text>
-        <Text> — </Text>
-        <Text bold color={color ? stepColor : undefined}>
-          {STEP_TEXT[p.step]}
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      overflow="hidden"
+      borderStyle="round"
+      paddingX={1}
+    >
+      <Keep>
+        <Text wrap="truncate-end">
+          <Text bold>{p.title}</Text>
+          <Text> — </Text>
+          <Text bold color={color ? stepColor : undefined}>
+            {STEP_TEXT[p.step]}
+          </Text>
         </Text>
-      </Text>
-      <Text wrap="truncate-end" color={color && p.production ? 'red' : undefined}>
-        {p.production ? 'PRODUCTION ' : ''}context {p.context ?? '–'} · namespace {p.namespace ?? '–'}
-      </Text>
+        <Text wrap="truncate-end" color={color && p.production ? 'red' : undefined}>
+          {p.production ? 'PRODUCTION ' : ''}context {p.context ?? '–'} · namespace {p.namespace ?? '–'}
+        </Text>
+      </Keep>
       {p.step === 'choose' && p.choice ? (
-        <Box flexDirection="column">
+        <Box flexDirection="column" flexShrink={0}>
           <Text>{p.choice.prompt}</Text>
           <SelectInput
             items={p.choice.options.map((o) => ({ key: o.value, label: o.label, value: o.value }))}
@@ -134,65 +152,67 @@ export function Procedure({ width }: { width: number }) {
           />
         </Box>
       ) : (
-        <Box flexDirection="column">
+        <Box flexDirection="column" flexShrink={1} overflow="hidden">
           {p.preview.map((l, i) => (
-            <Text key={i} wrap="truncate-end">
-              {l}
-            </Text>
+            <Box key={i} flexShrink={0}>
+              <Text wrap="truncate-end">{l}</Text>
+            </Box>
           ))}
         </Box>
       )}
-      {p.step === 'confirm' ? (
-        p.confirm.mode === 'typed' ? (
+      <Keep>
+        {p.step === 'confirm' ? (
+          p.confirm.mode === 'typed' ? (
+            <Box flexDirection="column">
+              <Text>
+                Type <Text bold>{p.confirm.expected}</Text> to confirm (Esc cancels):
+              </Text>
+              <Text>
+                {'> '}
+                {p.confirm.typed}█
+              </Text>
+              {p.confirm.error ? <Text color={color ? 'red' : undefined}>{p.confirm.error}</Text> : null}
+            </Box>
+          ) : (
+            <Text>Apply this change? [y/N] (Esc cancels)</Text>
+          )
+        ) : null}
+        {p.progress ? (
+          <Text wrap="truncate-end">
+            ready {progressBar(p.progress.done, p.progress.total)} {p.progress.message}
+          </Text>
+        ) : null}
+        {p.checks.map((c) => (
+          <Text
+            key={c.name}
+            wrap="truncate-end"
+            color={color ? (c.ok ? 'green' : c.ok === false ? 'yellow' : undefined) : undefined}
+          >
+            {c.ok ? '✓' : c.ok === false ? '…' : '?'} {c.name}: {c.detail}
+          </Text>
+        ))}
+        {p.changes?.length ? (
           <Box flexDirection="column">
-            <Text>
-              Type <Text bold>{p.confirm.expected}</Text> to confirm (Esc cancels):
-            </Text>
-            <Text>
-              {'> '}
-              {p.confirm.typed}█
-            </Text>
-            {p.confirm.error ? <Text color={color ? 'red' : undefined}>{p.confirm.error}</Text> : null}
+            <Text bold>Changed so far:</Text>
+            {p.changes.map((c, i) => (
+              <Text key={i} wrap="truncate-end">
+                {'  '}
+                {c}
+              </Text>
+            ))}
+            {p.revertable ? <Text>Press u to revert these changes, Esc to close and leave them.</Text> : null}
           </Box>
-        ) : (
-          <Text>Apply this change? [y/N] (Esc cancels)</Text>
-        )
-      ) : null}
-      {p.progress ? (
-        <Text wrap="truncate-end">
-          ready {progressBar(p.progress.done, p.progress.total)} {p.progress.message}
-        </Text>
-      ) : null}
-      {p.checks.map((c) => (
-        <Text
-          key={c.name}
-          wrap="truncate-end"
-          color={color ? (c.ok ? 'green' : c.ok === false ? 'yellow' : undefined) : undefined}
-        >
-          {c.ok ? '✓' : c.ok === false ? '…' : '?'} {c.name}: {c.detail}
-        </Text>
-      ))}
-      {p.changes?.length ? (
-        <Box flexDirection="column">
-          <Text bold>Changed so far:</Text>
-          {p.changes.map((c, i) => (
-            <Text key={i} wrap="truncate-end">
-              {'  '}
-              {c}
-            </Text>
-          ))}
-          {p.revertable ? <Text>Press u to revert these changes, Esc to close and leave them.</Text> : null}
-        </Box>
-      ) : null}
-      {p.message ? <Text wrap="wrap">{p.message}</Text> : null}
-      {p.error ? (
-        <Text wrap="wrap" color={color ? 'red' : undefined}>
-          {p.error}
-        </Text>
-      ) : null}
-      {p.auditIds.length ? (
-        <Text dimColor>audit {p.auditIds.map((id) => id.slice(0, 8)).join(' ')}</Text>
-      ) : null}
+        ) : null}
+        {p.message ? <Text wrap="wrap">{p.message}</Text> : null}
+        {p.error ? (
+          <Text wrap="wrap" color={color ? 'red' : undefined}>
+            {p.error}
+          </Text>
+        ) : null}
+        {p.auditIds.length ? (
+          <Text dimColor>audit {p.auditIds.map((id) => id.slice(0, 8)).join(' ')}</Text>
+        ) : null}
+      </Keep>
     </Box>
   );
 }
