@@ -106,7 +106,7 @@ export function App() {
   const width = Math.min(columns, 160);
   const bodyHeight = rows - 5 - bannerLines;
   let body: React.ReactNode;
-  if (hasProcedure) body = <Procedure width={width} />;
+  if (hasProcedure) body = <Procedure width={width} height={bodyHeight} />;
   else if (screen === 'service') body = <Service height={bodyHeight} width={width} />;
   else if (screen === 'audit') body = <Audit height={bodyHeight} width={width} />;
   else if (screen === 'certs') body = <Certificates height={bodyHeight} width={width} />;
