@@ -138,7 +138,50 @@ const zodEnglishOnly = {
   },
 };
 
-export const plugins = [stubDevtools, inkNoTopLevelAwait, yogaSync, inkFixes, zodEnglishOnly];
+/**
+ * string-width 8 tests every non-ASCII grapheme against /^\p{RGI_Emoji}$/v. V8 compiles that pattern (every
+ * RGI emoji sequence) on first use: 30–65 ms on the first frame, which draws ›, –, ✓ and ×. A one-code-point
+ * string is an RGI emoji only if it has Emoji_Presentation (checked over all code points on Node 20 and 22:
+ * 1,193 such members, none without it), so single code points without it skip the big pattern; clusters of
+ * several code points still take the full test. Widths are unchanged.
+ */
+const stringWidthEmojiFastPath = {
+  name: 'string-width-emoji-fast-path',
+  setup(b) {
+    const LINE = 'if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {';
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      if (!src.includes('const rgiEmojiRegex')) return undefined; // other versions do not use it
+      if (!src.includes(LINE)) {
+        throw new Error(
+          `string-width-emoji-fast-path: ${args.path} changed upstream; re-check the emoji test`,
+        );
+      }
+      const helper = [
+        'const oncallEmojiPresentation = /\\p{Emoji_Presentation}/u;',
+        'function oncallMayBeRgiEmoji(segment) {',
+        '  const single = segment.length === (segment.codePointAt(0) > 0xffff ? 2 : 1);',
+        '  return !single || oncallEmojiPresentation.test(segment);',
+        '}',
+        '',
+      ].join('\n');
+      const patched = src.replace(
+        LINE,
+        'if ((oncallMayBeRgiEmoji(segment) && rgiEmojiRegex.test(segment)) || isDoubleWidthNonRgiEmojiSequence(segment)) {',
+      );
+      return { contents: `${helper}${patched}`, loader: 'js' };
+    });
+  },
+};
+
+export const plugins = [
+  stubDevtools,
+  inkNoTopLevelAwait,
+  yogaSync,
+  inkFixes,
+  zodEnglishOnly,
+  stringWidthEmojiFastPath,
+];
 
 /**
  * Backend libraries (every dependency not needed for the first frame) are kept out of the main bundle:
