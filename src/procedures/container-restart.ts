@@ -90,6 +90,7 @@ export async function containerRestartSpec(
           report,
           isCancelled,
           failSuffix: '',
+          existing: true,
         });
     },
     verify: (p) =>

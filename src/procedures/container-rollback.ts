@@ -19,7 +19,7 @@ import type { ProcedureSpec } from './machine.js';
 import type { VerifyCheck } from './view.js';
 import { waitForState } from './wait.js';
 
-export const RESTORE_HINT = 'press u on the service screen to restore it';
+export const RESTORE_HINT = 'u restores it';
 
 export function containerSelector(svc: ServiceConfig): ContainerSelector {
   if (!svc.container) throw new Error(`${svc.name} does not run as a container`);
@@ -74,7 +74,9 @@ export function previousFromAudit(records: AuditRecord[], service: string, curre
     .filter(
       (r) =>
         r.service === service &&
-        (r.procedure === 'container-rollback' || r.procedure === 'container-restore') &&
+        (r.procedure === 'container-rollback' ||
+          r.procedure === 'container-restore' ||
+          r.procedure === 'container-rollback:revert') &&
         r.step === 'started',
     )
     .sort((a, b) => b.seq - a.seq);
@@ -185,9 +187,16 @@ export async function followContainer(
     isCancelled: () => boolean;
     failSuffix: string;
     timeoutMs?: number;
+    /**
+     * The container existed before (restart, restore): until it has been seen running, an "exited" in
+     * the store may be the state from before the action, so it only counts after a grace period.
+     */
+    existing?: boolean;
   },
 ): Promise<void> {
   let seen = false;
+  let seenRunning = false;
+  const t0 = ctx.now();
   let last = '';
   await waitForState(
     ctx.store,
@@ -202,13 +211,15 @@ export async function followContainer(
         return undefined;
       }
       seen = true;
+      if (c.state === 'running') seenRunning = true;
       const message = `${c.name} ${c.state} · health ${c.health}${c.healthOutput ? ` (${c.healthOutput})` : ''}`;
       const done = c.state === 'running' && (!opts.hasHealthcheck || c.health === 'healthy') ? 1 : 0;
       if (message !== last) {
         last = message;
         opts.report({ done, total: 1, message });
       }
-      if (c.state === 'exited' || c.state === 'dead')
+      const stale = opts.existing && !seenRunning && ctx.now() - t0 < 5000;
+      if ((c.state === 'exited' || c.state === 'dead') && !stale)
         throw new Error(`container ${c.name} ${c.state} (exit code ${c.exitCode})${opts.failSuffix}`);
       if (c.health === 'unhealthy')
         throw new Error(
@@ -308,7 +319,9 @@ export async function containerRollbackSpec(
   const initialPlan = await planContainerRollback(ctx, svc);
   let lastPlan = initialPlan;
   let newIds: string[] = [];
+  let recreated: string[] = [];
   let kept: string[] = [];
+  let restoredIds: string[] = [];
   const keptSuffix = () =>
     kept.length
       ? `; the original container${kept.length > 1 ? 's are' : ' is'} kept stopped as ${kept.join(', ')}: ${RESTORE_HINT}`
@@ -361,6 +374,7 @@ export async function containerRollbackSpec(
       lastPlan = p;
       if (!ports.containers) throw new Error('no container connection for mutations');
       newIds = [];
+      recreated = [];
       kept = [];
       const details: string[] = [];
       for (const c of p.containers) {
@@ -370,6 +384,7 @@ export async function containerRollbackSpec(
             keepOriginal: true,
           });
           newIds.push(r.containerId);
+          recreated.push(c.name);
           if (r.keptName) kept.push(r.keptName);
           details.push(r.detail);
         } catch (err) {
@@ -398,6 +413,53 @@ export async function containerRollbackSpec(
         newIds.map((id) => ({ id, image: p.target })),
         p.hasHealthcheck,
       ),
+    changes: (p) =>
+      recreated.length
+        ? [
+            ...recreated.map((n, i) => `${n} recreated on ${p.target} (id ${newIds[i]!.slice(0, 12)})`),
+            ...(kept.length ? [`original kept stopped as ${kept.join(', ')}`] : []),
+          ]
+        : [],
+    // Offered on the failure report: put the kept originals back (the same as u on the Service screen).
+    revert: {
+      preview: (p) => [
+        ...recreated.map(
+          (n, i) =>
+            `remove   ${n} (${newIds[i]!.slice(0, 12)}) on ${p.target}; restore ${n}${KEPT_CONTAINER_SUFFIX} on ${p.fromImage} as ${n}`,
+        ),
+        `verify   ${p.hasHealthcheck ? 'health check healthy' : 'running'}${svc.container?.healthUrl ? ` + GET ${svc.container.healthUrl}` : ''}`,
+      ],
+      async execute(ports) {
+        const restore = ports.containers?.restoreOriginal?.bind(ports.containers);
+        if (!restore) throw new Error('this container connection cannot restore');
+        restoredIds = [];
+        const details: string[] = [];
+        for (const n of kept.length ? recreated : []) {
+          const r = await restore(n);
+          restoredIds.push(r.containerId);
+          details.push(r.detail);
+        }
+        if (!details.length) throw new Error('no original was kept; nothing to restore');
+        return details.join('; ');
+      },
+      async follow(p, report, isCancelled) {
+        for (const id of restoredIds)
+          await followContainer(ctx, service, () => id, {
+            hasHealthcheck: p.hasHealthcheck,
+            report,
+            isCancelled,
+            failSuffix: '',
+            existing: true,
+          });
+      },
+      verify: (p) =>
+        verifyContainers(
+          ctx,
+          svc,
+          restoredIds.map((id) => ({ id, image: p.fromImage })),
+          p.hasHealthcheck,
+        ),
+    },
   };
 }
 
@@ -496,6 +558,7 @@ export async function containerRestoreSpec(
           report,
           isCancelled,
           failSuffix: '',
+          existing: true,
         });
     },
     verify: (p) =>

@@ -49,7 +49,9 @@ export function keptOriginalReason(s: AppState, name: string): string | null {
       (r) =>
         r.service === name &&
         r.step === 'executed' &&
-        (r.procedure === 'container-rollback' || r.procedure === 'container-restore'),
+        (r.procedure === 'container-rollback' ||
+          r.procedure === 'container-restore' ||
+          r.procedure === 'container-rollback:revert'),
     )
     .sort((a, b) => b.seq - a.seq);
   if (ops[0]?.procedure !== 'container-rollback') return `no original container of ${name} is kept`;

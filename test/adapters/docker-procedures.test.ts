@@ -15,6 +15,7 @@ import { startPodman, type PodmanService } from '../helpers/podman.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import type { ProcedureView } from '../../src/procedures/view.js';
+import { keptOriginalReason } from '../../src/screens/actions.js';
 
 const HEALTH = {
   Test: ['CMD-SHELL', 'test -f /healthy && echo fine'],
@@ -254,17 +255,26 @@ services:
       const end = await runHealthUntilFinal('api-1');
       expect(end.step).toBe('failed');
       expect(end.error).toContain('container api-1 is unhealthy: exit 1');
-      expect(end.error).toContain('the original container is kept stopped as api-1_oncall-kept: press u');
+      expect(end.error).toContain(
+        'the original container is kept stopped as api-1_oncall-kept: u restores it',
+      );
+      // The failure report lists what changed and offers the revert right there.
+      expect(end.changes).toEqual([
+        expect.stringMatching(/^api-1 recreated on localhost\/app:0\.9 \(id \w{12}\)$/),
+        'original kept stopped as api-1_oncall-kept',
+      ]);
+      expect(end.revertable).toBe(true);
       const failed = audit().filter((r) => r.procedure === 'container-rollback' && r.service === 'api');
       expect(failed.map((r) => `${r.step}:${r.outcome}`)).toEqual([
         'started:pending',
         'executed:pending',
         'finished:failed',
       ]);
-      rt.procedures.active!.cancel();
 
-      const r = await startProcedure('container-restore', 'api');
-      expect(r.preview.join('\n')).toMatch(/remove {3}api-1 \(\w+\) on localhost\/app:0\.9/);
+      rt.procedures.active!.startRevert();
+      expect(view()!.preview.join('\n')).toMatch(
+        /remove {3}api-1 \(\w+\) on localhost\/app:0\.9; restore api-1_oncall-kept on localhost\/app:1\.1 as api-1/,
+      );
       void rt.procedures.active!.submit('yes');
       const restored = await runHealthUntilFinal('api-1');
       expect(restored.step, JSON.stringify(restored)).toBe('done');
@@ -273,9 +283,11 @@ services:
       ]);
       expect(
         audit()
-          .filter((x) => x.procedure === 'container-restore')
+          .filter((x) => x.procedure === 'container-rollback:revert')
           .map((x) => `${x.step}:${x.outcome}`),
       ).toEqual(['started:pending', 'executed:pending', 'finished:success']);
+      // Nothing is kept any more: u on the Service screen says so.
+      expect(keptOriginalReason(rt.store.getState(), 'api')).toBe('no original container of api is kept');
       rt.procedures.active!.cancel();
     }, 90_000);
 
