@@ -23,29 +23,38 @@ function fit(text: string, width: number, align: 'left' | 'right' = 'left'): str
   return align === 'right' ? text.padStart(width) : text.padEnd(width);
 }
 
-const Row = memo(function Row<R>({
-  row,
-  columns,
-  selected,
-  color,
-}: {
-  row: R;
-  columns: Column<R>[];
-  selected: boolean;
-  color: boolean;
-}) {
-  return (
-    <Box>
-      <Text inverse={selected}>{selected ? '›' : ' '}</Text>
-      {columns.map((c) => (
-        <Text key={c.title} inverse={selected} color={color ? c.color?.(row) : undefined}>
-          {' '}
-          {fit(c.cell(row), c.width, c.align)}
-        </Text>
-      ))}
-    </Box>
-  );
-}) as <R>(p: { row: R; columns: Column<R>[]; selected: boolean; color: boolean }) => React.ReactElement;
+function sameStrings(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * One table line as ONE Ink text node (cells are nested spans, not boxes): one layout node per row instead of
+ * one per cell. Memoised on the formatted cells, so a store update that leaves a row's text and colours alone
+ * does not re-render it, even though the row object itself is new.
+ */
+const Row = memo(
+  function Row({
+    cells,
+    colors,
+    selected,
+  }: {
+    cells: string[];
+    colors: (string | undefined)[];
+    selected: boolean;
+  }) {
+    return (
+      <Text inverse={selected} wrap="truncate">
+        {selected ? '›' : ' '}
+        {cells.map((text, i) =>
+          colors[i] ? <Text key={i} color={colors[i]}>{` ${text}`}</Text> : ` ${text}`,
+        )}
+      </Text>
+    );
+  },
+  (a, b) => a.selected === b.selected && sameStrings(a.cells, b.cells) && sameStrings(a.colors, b.colors),
+);
 
 /** A virtualised table: only the rows that fit in `height` are rendered, scrolled to keep the selection visible. */
 export function Table<R>({ rows, columns, selected, height, rowKey, color }: TableProps<R>) {
@@ -57,7 +66,12 @@ export function Table<R>({ rows, columns, selected, height, rowKey, color }: Tab
     <Box flexDirection="column">
       <Text bold> {columns.map((c) => ` ${fit(c.title, c.width, c.align)}`).join('')}</Text>
       {window.map((r, i) => (
-        <Row key={rowKey(r)} row={r} columns={columns} selected={start + i === selected} color={color} />
+        <Row
+          key={rowKey(r)}
+          cells={columns.map((c) => fit(c.cell(r), c.width, c.align))}
+          colors={columns.map((c) => (color ? c.color?.(r) : undefined))}
+          selected={start + i === selected}
+        />
       ))}
       {rows.length > visible ? (
         <Text dimColor>
