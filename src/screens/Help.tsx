@@ -22,8 +22,8 @@ export function Help({ screen, height, width }: { screen: ScreenName; height: nu
       {lines
         .split('\n')
         .slice(0, height - 1)
-        .map((l) => (
-          <Text key={l} wrap="truncate-end" dimColor={l.trimStart().startsWith('disabled:')}>
+        .map((l, i) => (
+          <Text key={i} wrap="truncate-end" dimColor={l.trimStart().startsWith('disabled:')}>
             {l}
           </Text>
         ))}
