@@ -174,6 +174,21 @@ const stringWidthEmojiFastPath = {
   },
 };
 
+/**
+ * wrap-ansi (used by Ink to wrap text) carries its own string-width 7, which builds the whole emoji-regex
+ * for every non-ASCII character and creates a second segmenter at load. Ink measures with string-width 8:
+ * wrapping with the same function keeps measuring and wrapping consistent and drops the second copy.
+ */
+const oneStringWidth = {
+  name: 'one-string-width',
+  setup(b) {
+    const top = requireFromRoot.resolve('string-width');
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      /[\\/]wrap-ansi[\\/]/.test(args.importer) ? { path: top } : undefined,
+    );
+  },
+};
+
 export const plugins = [
   stubDevtools,
   inkNoTopLevelAwait,
@@ -181,6 +196,7 @@ export const plugins = [
   inkFixes,
   zodEnglishOnly,
   stringWidthEmojiFastPath,
+  oneStringWidth,
 ];
 
 /**
