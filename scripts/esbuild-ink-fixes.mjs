@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 
 const BROKEN = 'buffer.push(ansiEscapes.cursorUp(previousVisible - 1));';
-const FIXED = "buffer.push(ansiEscapes.cursorUp(previousVisible - (previousOutput.endsWith('\\n') ? 0 : 1)));";
+const FIXED =
+  "buffer.push(ansiEscapes.cursorUp(previousVisible - (previousOutput.endsWith('\\n') ? 0 : 1)));";
 
 export const inkFixes = {
   name: 'ink-fixes',

@@ -16,12 +16,29 @@ export interface TmuxSession {
   kill(): void;
 }
 
-export function startTmux(command: string, opts: { columns?: number; rows?: number; env?: Record<string, string> } = {}): TmuxSession {
+export function startTmux(
+  command: string,
+  opts: { columns?: number; rows?: number; env?: Record<string, string> } = {},
+): TmuxSession {
   const dir = mkdtempSync(join(tmpdir(), 'oncall-tmux-'));
   const sock = join(dir, 'tmux.sock');
   const t = (...args: string[]) => execFileSync('tmux', ['-S', sock, ...args], { encoding: 'utf8' });
-  const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-  t('-f', '/dev/null', 'new-session', '-d', '-s', 'ui', '-x', String(opts.columns ?? 80), '-y', String(opts.rows ?? 24), `env ${env} ${command}`);
+  const env = Object.entries(opts.env ?? {})
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+  t(
+    '-f',
+    '/dev/null',
+    'new-session',
+    '-d',
+    '-s',
+    'ui',
+    '-x',
+    String(opts.columns ?? 80),
+    '-y',
+    String(opts.rows ?? 24),
+    `env ${env} ${command}`,
+  );
   t('set-option', '-t', 'ui', 'remain-on-exit', 'on');
   const session: TmuxSession = {
     dir,
@@ -31,12 +48,17 @@ export function startTmux(command: string, opts: { columns?: number; rows?: numb
     sendText: (text) => void t('send-keys', '-t', 'ui', '-l', text),
     async waitFor(predicate, timeoutMs = 15_000) {
       const test =
-        typeof predicate === 'string' ? (s: string) => s.includes(predicate) : predicate instanceof RegExp ? (s: string) => predicate.test(s) : predicate;
+        typeof predicate === 'string'
+          ? (s: string) => s.includes(predicate)
+          : predicate instanceof RegExp
+            ? (s: string) => predicate.test(s)
+            : predicate;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const screen = session.capture();
         if (test(screen)) return screen;
-        if (Date.now() > deadline) throw new Error(`tmux screen never matched ${String(predicate)}; screen:\n${screen}`);
+        if (Date.now() > deadline)
+          throw new Error(`tmux screen never matched ${String(predicate)}; screen:\n${screen}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

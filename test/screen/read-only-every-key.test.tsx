@@ -20,15 +20,30 @@ afterEach(async () => {
 describe('read-only: every key on every screen', () => {
   it('changes nothing in the sandbox world and writes no audit record', async () => {
     const readOnly = process.env.ONCALL_TEST_BREAK_READ_ONLY !== '1'; // set to 1 to see this test fail
-    app = await renderApp({ readOnly, readOnlyReason: readOnly ? 'read-only mode (--read-only)' : undefined });
+    app = await renderApp({
+      readOnly,
+      readOnlyReason: readOnly ? 'read-only mode (--read-only)' : undefined,
+    });
     const { rt } = app;
-    const services: AppServices = { store: rt.store, procedures: rt.procedures, quit: () => undefined, color: false, reloadAudit: () => undefined };
+    const services: AppServices = {
+      store: rt.store,
+      procedures: rt.procedures,
+      quit: () => undefined,
+      color: false,
+      reloadAudit: () => undefined,
+    };
     const screens: ScreenName[] = ['overview', 'service', 'audit', 'help', 'certs'];
     let pressed = 0;
     for (const svc of rt.config.services) {
       for (const screen of screens) {
         const reset = () =>
-          updateUi(rt.store, { stack: screen === 'overview' ? ['overview'] : ['overview', screen], selectedService: svc.name, filter: '', filterEditing: false, helpFor: 'overview' });
+          updateUi(rt.store, {
+            stack: screen === 'overview' ? ['overview'] : ['overview', screen],
+            selectedService: svc.name,
+            filter: '',
+            filterEditing: false,
+            helpFor: 'overview',
+          });
         reset();
         const names = new Set(bindingsFor(services, rt.store.getState(), screen).flatMap((b) => b.keys));
         for (const name of names) {
