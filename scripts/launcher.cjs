@@ -5,7 +5,7 @@
 //   hence this separate file).
 // - Node 20: the same idea by hand: vm.Script with V8 cachedData kept in $XDG_CACHE_HOME/oncall (0700),
 //   keyed by Node version and the bundle's size and mtime; V8 rejects data that does not match.
-//   Written once, after the first frame had time to compile what start-up runs.
+//   Written once, right after the first frame (the TUI emits 'oncall:first-frame'), or at exit.
 /* eslint-disable @typescript-eslint/no-require-imports -- the launcher is CommonJS by design (see above) */
 'use strict';
 const Module = require('node:module');
@@ -51,7 +51,9 @@ function loadWithCodeCache() {
         problem = err.message;
       }
     };
-    setTimeout(save, 1500).unref();
+    // The TUI announces its first frame: cache exactly what start-up compiled (smaller, and less to
+    // deserialise next time than a cache taken later, which would also hold the adapters' code).
+    process.once('oncall:first-frame', () => setImmediate(save));
     process.once('exit', () => {
       save();
       if (problem) process.stderr.write(`oncall: code cache not written (${dir}): ${problem}\n`);

@@ -74,6 +74,8 @@ export async function runTui(
     </AppContext.Provider>,
     RENDER_OPTIONS,
   );
+  // The first frame is on the terminal (Ink renders synchronously): the launcher caches compiled code now.
+  (process as NodeJS.EventEmitter).emit('oncall:first-frame');
   const onSignal = (sig: NodeJS.Signals) =>
     void shutdown(sig === 'SIGINT' ? 130 : 128 + (sig === 'SIGHUP' ? 1 : 15), `received ${sig}`);
   process.once('SIGTERM', onSignal);
