@@ -23,6 +23,42 @@ export interface AdapterOptions {
   namespace?: string;
 }
 
+/** A cluster adapter for one context (the `:ctx` switch): read + mutate ports, the gate's RBAC check. */
+export interface LoadedCluster {
+  read: NonNullable<ReadPorts['cluster']>;
+  mutate: MutatePorts['cluster'] | null;
+  contextName: string;
+  permissions: PermissionCheck;
+}
+
+/**
+ * Build the Kubernetes adapter for `activeContext` (services that pin a context keep theirs) and check that
+ * its API server answers (GET /version) before anyone switches to it. Mutating ports only when !readOnly.
+ */
+export async function loadClusterAdapter(
+  config: Config,
+  opts: AdapterOptions & { activeContext: string },
+): Promise<LoadedCluster> {
+  const { createKubernetesAdapter } = await import('./kubernetes/index.js');
+  const k = await createKubernetesAdapter(config, {
+    readOnly: opts.readOnly,
+    activeContext: opts.activeContext,
+    namespace: opts.namespace,
+  });
+  try {
+    await k.reachable();
+  } catch (err) {
+    await k.read.close();
+    throw new Error(`context "${opts.activeContext}" is unreachable: ${(err as Error).message}`);
+  }
+  return {
+    read: k.read,
+    mutate: opts.readOnly ? null : k.mutate,
+    contextName: k.contextName,
+    permissions: k.permissions,
+  };
+}
+
 export async function loadAdapters(config: Config, opts: AdapterOptions): Promise<LoadedAdapters> {
   const read: ReadPorts = {};
   const mutate: MutatePorts = {};

@@ -8,6 +8,7 @@ import type {
   CertView,
   ContainerView,
   HealthCheckResult,
+  RolloutStatus,
   WorkloadSnapshot,
 } from '../domain/model.js';
 import type { WindowName } from '../domain/slo.js';
@@ -72,7 +73,31 @@ export interface ClusterReadPort {
    * offer it). The runtime names this identity in every audit record that follows (AuditActor.kubernetes).
    */
   whoAmI?(): Promise<{ username: string; uid?: string; groups?: string[] } | null>;
+  /**
+   * Every Deployment this port's active context shows, in all namespaces (namespace null) or in one: a
+   * list+watch, read-only. The listener receives the full, sorted row set after each (batched) change.
+   */
+  watchAllDeployments?(namespace: string | null, listener: AllDeploymentsListener): Unsubscribe;
+  /** The contexts this port could switch to (kubeconfig contexts; the sandbox's simulated ones). */
+  listContexts?(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** One Deployment of the all-namespaces view (rollout maths of src/domain/rollout.ts). */
+export interface DeploymentRow {
+  namespace: string;
+  name: string;
+  rollout: RolloutStatus;
+  ready: number;
+  desired: number;
+  image: string;
+  revision: number;
+}
+
+export interface AllDeploymentsListener {
+  onRows(rows: DeploymentRow[]): void;
+  /** An error message, or null once the watch is healthy again. */
+  onError(message: string | null): void;
 }
 
 export interface SecretRef {

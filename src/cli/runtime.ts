@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Config } from '../config/schema.js';
-import type { MutatePorts, ReadPorts } from '../adapters/ports.js';
+import type { ClusterReadPort, MutatePorts, ReadPorts } from '../adapters/ports.js';
+import { createClusterControl } from './context-switch.js';
 import { createAppStore, flash, sourceFailed, type AppStore, type SourceName } from '../state/store.js';
 import { startSources, type RunningSources, type SourceIntervals } from '../state/sources.js';
 import { startVaultStatus } from '../state/vault-status.js';
@@ -67,6 +68,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   let contextName = opts.context ?? config.kubernetes?.context ?? 'no cluster';
   let failures: { source: string; message: string }[] = [];
   let now: () => number = Date.now;
+  // `:ctx` switching: the sandbox's cluster port for a context (demo), the live adapters' shared objects.
+  let sandboxCluster: ((context: string) => ClusterReadPort) | null = null;
+  let liveMutate: MutatePorts | null = null;
+  let loadedRead: ReadPorts | null = null;
 
   if (mode === 'demo') {
     const { SandboxWorld } = await import('../sandbox/world.js');
@@ -76,6 +81,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const w = world;
     read = sandboxReadPorts(w);
     mutate = opts.readOnly ? null : sandboxMutatePorts(w);
+    sandboxCluster = (context) => sandboxReadPorts(w, { context }).cluster!;
     contextName = DEMO_CONTEXT;
     now = () => w.now();
   }
@@ -138,6 +144,100 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   });
   auditSession.reload();
 
+  const startAllSources = () =>
+    startSources({
+      store,
+      ports: read,
+      config,
+      now,
+      intervals:
+        opts.intervals ??
+        (mode === 'demo' ? { metricsMs: 1000, healthMs: 1000, certsMs: 10_000, clockMs: 1000 } : undefined),
+    });
+  // `:ctx NAME`: load an adapter for the new context (nothing changes if that fails), then swap it in:
+  // close the old cluster port, re-create the gate with the new mutating port (read-only stays read-only),
+  // services that do not pin a context follow the new one (their old data is dropped), sources restart.
+  type Target = { read: ClusterReadPort; contextName: string; mutate?: MutatePorts['cluster'] | null };
+  type Permissions = Parameters<typeof createGate>[0]['permissions'];
+  const follows = (svc: Config['services'][number]) =>
+    Boolean(svc.kubernetes) && (!svc.kubernetes!.context || opts.context !== undefined);
+  store.setState({
+    clusterControl: configured.cluster
+      ? createClusterControl<Target & { permissions?: Permissions }>({
+          store,
+          sandbox: mode === 'demo',
+          now: () => now(),
+          cluster: () => read.cluster,
+          async load(context) {
+            if (mode === 'demo') {
+              if (!sandboxCluster) throw new Error('the sandbox has no cluster');
+              return { read: sandboxCluster(context), contextName: context };
+            }
+            const { loadClusterAdapter } = await import('../adapters/load.js');
+            return loadClusterAdapter(config, {
+              readOnly: opts.readOnly,
+              activeContext: context,
+              namespace: opts.namespace,
+            });
+          },
+          async install(next) {
+            sources?.stop();
+            const old = read.cluster;
+            read.cluster = next.read;
+            if (loadedRead) loadedRead.cluster = next.read;
+            if (mode === 'live') {
+              if (liveMutate) {
+                liveMutate = { ...liveMutate };
+                if (next.mutate) liveMutate.cluster = next.mutate;
+                else delete liveMutate.cluster;
+              }
+              gate = createGate({
+                mutate: opts.readOnly ? null : liveMutate,
+                readOnlyReason: store.getState().readOnlyReason,
+                audit,
+                now,
+                permissions: next.permissions,
+              });
+            }
+            store.setState((s) => {
+              const workloads = { ...s.workloads };
+              const workloadErrors = { ...s.workloadErrors };
+              for (const svc of config.services) {
+                if (!follows(svc)) continue;
+                delete workloads[svc.name];
+                delete workloadErrors[svc.name];
+              }
+              return {
+                contextName: next.contextName,
+                workloads,
+                workloadErrors,
+                sources: {
+                  ...s.sources,
+                  cluster: { configured: true, updatedAt: null, error: null, errorSince: null },
+                },
+              };
+            });
+            if (old && old !== next.read)
+              await old
+                .close()
+                .catch((err: Error) =>
+                  flash(store, `closing the previous cluster adapter: ${err.message}`, 'warning'),
+                );
+            if (mode === 'live' && next.read.whoAmI) {
+              const ctx = next.contextName;
+              void next.read
+                .whoAmI()
+                .then((id) => audit.setKubernetesIdentity(id ? { ...id, context: ctx } : null))
+                .catch((err: Error) =>
+                  flash(store, `audit: Kubernetes identity unknown: ${err.message}`, 'warning'),
+                );
+            }
+            if (sources) sources = startAllSources();
+          },
+        })
+      : null,
+  });
+
   let driver: NodeJS.Timeout | null = null;
   return {
     config,
@@ -161,6 +261,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
           namespace: opts.namespace,
         });
         Object.assign(read, loaded.read);
+        loadedRead = loaded.read;
+        liveMutate = loaded.mutate;
         failures = loaded.failures;
         gate = createGate({
           mutate: loaded.mutate,
@@ -194,19 +296,12 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }
       if (read.secrets)
         vaultStatus = startVaultStatus(store, read.secrets, now, mode === 'demo' ? 5000 : 30_000);
-      sources = startSources({
-        store,
-        ports: read,
-        config,
-        now,
-        intervals:
-          opts.intervals ??
-          (mode === 'demo' ? { metricsMs: 1000, healthMs: 1000, certsMs: 10_000, clockMs: 1000 } : undefined),
-      });
+      sources = startAllSources();
       return sources;
     },
     async stop() {
       if (driver) clearInterval(driver);
+      store.getState().clusterControl?.closeWorkloads();
       sources?.stop();
       vaultStatus?.stop();
       await audit.close().catch((err: Error) =>

@@ -5,6 +5,7 @@ import type {
   ClusterReadPort,
   ContainerMutatePort,
   ContainerReadPort,
+  DeploymentRow,
   HealthProbePort,
   MetricsReadPort,
   MutatePorts,
@@ -35,10 +36,49 @@ function findDeployment(world: SandboxWorld, ref: WorkloadRef): SimDeployment {
   throw new Error(`deployments.apps "${ref.deployment}" not found in namespace "${ref.namespace}"`);
 }
 
-function clusterRead(world: SandboxWorld): ClusterReadPort {
+/** The simulated contexts: every context a simulated Deployment lives in (the demo has two). */
+export function sandboxContexts(world: SandboxWorld): string[] {
+  const names = new Set<string>([DEMO_CONTEXT]);
+  for (const d of world.deployments.values()) names.add(d.context);
+  return [...names].sort();
+}
+
+function clusterRead(world: SandboxWorld, context: string = DEMO_CONTEXT): ClusterReadPort {
   return {
     kind: 'cluster',
-    contextName: DEMO_CONTEXT,
+    contextName: context,
+    // The sandbox's own contexts, not a kubeconfig's: the demo never reads ~/.kube/config.
+    async listContexts() {
+      return sandboxContexts(world);
+    },
+    watchAllDeployments(namespace, listener) {
+      let stopped = false;
+      const emit = () => {
+        if (stopped) return;
+        const rows: DeploymentRow[] = [];
+        for (const d of world.deployments.values()) {
+          if (d.context !== context || (namespace !== null && d.namespace !== namespace)) continue;
+          const snap = d.snapshot(world.now());
+          rows.push({
+            namespace: d.namespace,
+            name: d.name,
+            rollout: snap.rollout,
+            ready: snap.readyReplicas,
+            desired: snap.replicas,
+            image: snap.image,
+            revision: snap.revision,
+          });
+        }
+        rows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+        listener.onRows(rows);
+      };
+      queueMicrotask(emit);
+      const unsubscribe = world.subscribe(emit);
+      return () => {
+        stopped = true;
+        unsubscribe();
+      };
+    },
     watch(refs, listener) {
       const emit = () => {
         for (const ref of refs) {
@@ -480,9 +520,9 @@ function secretsMutate(world: SandboxWorld): SecretStoreMutatePort {
   };
 }
 
-export function sandboxReadPorts(world: SandboxWorld): ReadPorts {
+export function sandboxReadPorts(world: SandboxWorld, opts: { context?: string } = {}): ReadPorts {
   return {
-    cluster: clusterRead(world),
+    cluster: clusterRead(world, opts.context),
     metrics: metrics(world),
     containers: containersRead(world),
     health: health(world),

@@ -13,6 +13,9 @@ import { Help } from './Help.js';
 import { Certificates } from './Certificates.js';
 import { currentBindings } from './registry.js';
 import { auditBanner } from '../audit/banner.js';
+import { CommandLine, ContextSwitchPrompt, commandKey, contextSwitchKey } from './CommandLine.js';
+import { Workloads, workloadsFilterKey } from './Workloads.js';
+import { Contexts } from './Contexts.js';
 
 export const MIN_COLUMNS = 80;
 export const MIN_ROWS = 24;
@@ -37,11 +40,17 @@ export function App() {
   const helpFor = useAppState((s) => s.ui.helpFor);
   const hasProcedure = useAppState((s) => s.procedure !== null);
   const bannerLines = useAppState((s) => (auditBanner(s) ? 1 : 0));
+  const commandOpen = useAppState((s) => s.ui.command != null);
+  const switching = useAppState((s) => Boolean(s.ui.contextSwitch));
 
   useInput((input, key) => {
     const s = app.store.getState();
     const name = keyName(input, key);
     if (name === 'ctrl+c') return app.quit();
+    // The `:` command line, "switch context?" and the Workloads filter own the keyboard while open.
+    if (s.ui.contextSwitch) return contextSwitchKey(app, name, input, key);
+    if (s.ui.command != null) return commandKey(app, name, input, key);
+    if (s.ui.workloadsFilterEditing) return workloadsFilterKey(app, name, input, key);
     const proc = s.procedure;
     const machine = app.procedures.active;
     if (proc && machine) {
@@ -106,7 +115,10 @@ export function App() {
   const width = Math.min(columns, 160);
   const bodyHeight = rows - 5 - bannerLines;
   let body: React.ReactNode;
-  if (hasProcedure) body = <Procedure width={width} height={bodyHeight} />;
+  if (switching) body = <ContextSwitchPrompt width={width} />;
+  else if (screen === 'workloads' && !hasProcedure) body = <Workloads height={bodyHeight} width={width} />;
+  else if (screen === 'contexts' && !hasProcedure) body = <Contexts height={bodyHeight} width={width} />;
+  else if (hasProcedure) body = <Procedure width={width} height={bodyHeight} />;
   else if (screen === 'service') body = <Service height={bodyHeight} width={width} />;
   else if (screen === 'audit') body = <Audit height={bodyHeight} width={width} />;
   else if (screen === 'certs') body = <Certificates height={bodyHeight} width={width} />;
@@ -118,7 +130,7 @@ export function App() {
       <Box height={bodyHeight} flexDirection="column">
         {body}
       </Box>
-      <Footer width={width} />
+      {commandOpen ? <CommandLine width={width} /> : <Footer width={width} />}
     </Box>
   );
 }

@@ -8,18 +8,25 @@ import { procedureBindings } from './Procedure.js';
 import { auditBindings } from './Audit.js';
 import { certsBindings } from './Certificates.js';
 import { globalBindings } from './common.js';
+import { commandBindings } from './CommandLine.js';
+import { workloadsBindings } from './Workloads.js';
+import { contextsBindings } from './Contexts.js';
 
 /** The bindings of a screen (Help shows the screen it was opened from). */
 export function bindingsFor(app: AppServices, s: AppState, screen: ScreenName): KeyBinding[] {
   switch (screen) {
     case 'overview':
-      return overviewBindings(app, s);
+      return [...overviewBindings(app, s), ...commandBindings(app, s)];
     case 'service':
-      return serviceBindings(app, s);
+      return [...serviceBindings(app, s), ...commandBindings(app, s)];
     case 'audit':
       return auditBindings(app, s);
     case 'certs':
-      return certsBindings(app, s);
+      return [...certsBindings(app, s), ...commandBindings(app, s)];
+    case 'workloads':
+      return workloadsBindings(app, s);
+    case 'contexts':
+      return contextsBindings(app, s);
     case 'help':
       return globalBindings(app, { back: true }).filter((b) => b.label !== 'help');
   }

@@ -18,6 +18,7 @@ import type { VaultStatus } from './vault-status.js';
 import type { AuditRecord } from '../audit/record.js';
 import type { UnfinishedProcedure } from '../audit/unfinished.js';
 import type { ForwardStatus } from '../audit/log.js';
+import type { DeploymentRow } from '../adapters/ports.js';
 
 export type SourceName = 'cluster' | 'metrics' | 'containers' | 'health' | 'certs' | 'secrets';
 
@@ -28,7 +29,40 @@ export interface SourceStatus {
   errorSince: number | null;
 }
 
-export type ScreenName = 'overview' | 'service' | 'audit' | 'help' | 'certs';
+export type ScreenName = 'overview' | 'service' | 'audit' | 'help' | 'certs' | 'workloads' | 'contexts';
+
+/**
+ * The command line (`:`), the context switch and the all-namespaces view reach the runtime through this
+ * (src/cli/context-switch.ts); null when no cluster is configured.
+ */
+export interface ClusterControl {
+  /** The sandbox's simulated contexts (demo) rather than a kubeconfig's. */
+  readonly sandbox: boolean;
+  listContexts(): Promise<string[]>;
+  /** Close the cluster adapter and load one for `name`; rejects (previous adapter kept) with the reason. */
+  switchContext(name: string): Promise<void>;
+  /** Watch every Deployment of the active context (namespace null: all namespaces) into `workloadsView`. */
+  openWorkloads(namespace: string | null): void;
+  closeWorkloads(): void;
+}
+
+/** The Workloads screen's data: Deployments of the active context, from a list+watch. */
+export interface WorkloadsView {
+  context: string;
+  namespace: string | null;
+  rows: DeploymentRow[];
+  error: string | null;
+  updatedAt: number | null;
+}
+
+/** "Switch context?" — y/N, or the typed context name when the target is a production context. */
+export interface ContextSwitchPrompt {
+  from: string;
+  to: string;
+  production: boolean;
+  typed: string;
+  busy: boolean;
+}
 
 export interface UiState {
   stack: ScreenName[];
@@ -38,6 +72,15 @@ export interface UiState {
   filterEditing: boolean;
   flash: { text: string; level: 'info' | 'warning' | 'error' } | null;
   helpFor: ScreenName;
+  /** The `:` command line being edited (null when closed). */
+  command?: string | null;
+  /** Contexts listed by `:ctx` (the Contexts screen). */
+  contexts?: string[] | null;
+  contextsIndex?: number;
+  contextSwitch?: ContextSwitchPrompt | null;
+  workloadsIndex?: number;
+  workloadsFilter?: string;
+  workloadsFilterEditing?: boolean;
 }
 
 /** The Audit screen and the audit banner: chain verification, unfinished procedures, forwarding, filter. */
@@ -81,6 +124,8 @@ export interface AppState {
   procedure: ProcedureView | null;
   /** Vault's health and token, when a Vault is configured (src/state/vault-status.ts). */
   vault?: VaultStatus | null;
+  clusterControl?: ClusterControl | null;
+  workloadsView?: WorkloadsView | null;
   ui: UiState;
 }
 

@@ -13,6 +13,7 @@ import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/c
 import type { Config } from '../../config/schema.js';
 import type { ClusterMutatePort, WorkloadRef } from '../ports.js';
 import { KubeClient } from './client.js';
+import { watchAllDeployments } from './all-deployments.js';
 import {
   ACTION_ACCESS,
   accessReview,
@@ -24,6 +25,11 @@ import {
 export interface KubernetesAdapterOptions {
   readOnly: boolean;
   context?: string;
+  /**
+   * The active context after a `:ctx` switch: like the kubeconfig's current-context, it applies to services
+   * that do not pin `kubernetes.context` (pinned ones keep theirs), whereas --context overrides every one.
+   */
+  activeContext?: string;
   namespace?: string;
   /** Tests: a kubeconfig file instead of the default search. */
   kubeconfig?: string;
@@ -35,6 +41,8 @@ export interface KubernetesAdapter {
   read: ClusterReadAdapter;
   mutate: ClusterMutatePort | null;
   contextName: string;
+  /** Reachability of the active context's API server (GET /version, read-only). */
+  reachable(timeoutMs?: number): Promise<void>;
   /** SelfSubjectAccessReview right before acting: the gate's permission check. */
   permissions(request: {
     procedure: string;
@@ -108,7 +116,8 @@ export async function createKubernetesAdapter(
   opts: KubernetesAdapterOptions,
 ): Promise<KubernetesAdapter> {
   const base = loadKubeConfig(opts.kubeconfig ?? config.kubernetes?.kubeconfig, opts.env);
-  const defaultContext = opts.context ?? config.kubernetes?.context ?? base.getCurrentContext();
+  const defaultContext =
+    opts.context ?? opts.activeContext ?? config.kubernetes?.context ?? base.getCurrentContext();
   const clients = new Map<string, KubeClient>();
   const clientFor = (context: string): KubeClient => {
     let c = clients.get(context);
@@ -142,6 +151,24 @@ export async function createKubernetesAdapter(
     },
   };
   const read = createClusterRead(resolver, { batchMs: opts.batchMs });
+  // The all-namespaces view and the context list (`:ns`, `:ctx`): read-only, on the active context.
+  const allWatches = new Set<() => void>();
+  read.watchAllDeployments = (namespace, listener) => {
+    const stop = watchAllDeployments(clientFor(defaultContext), namespace, listener);
+    allWatches.add(stop);
+    return () => {
+      allWatches.delete(stop);
+      stop();
+    };
+  };
+  read.listContexts = async () => base.getContexts().map((c) => c.name);
+  const closeRead = read.close.bind(read);
+  read.close = async () => {
+    for (const stop of [...allWatches]) stop();
+    allWatches.clear();
+    await closeRead();
+    for (const c of clients.values()) c.close();
+  };
   let mutate: ClusterMutatePort | null = null;
   if (!opts.readOnly) {
     const { createClusterMutate } = await import('./mutate.js');
@@ -151,6 +178,9 @@ export async function createKubernetesAdapter(
     read,
     mutate,
     contextName: resolver.defaultContext,
+    async reachable(timeoutMs = 5000) {
+      await clientFor(defaultContext).request('GET', '/version', { timeoutMs });
+    },
     async permissions(request) {
       const svc = config.services.find((s) => s.name === request.service);
       if (!svc?.kubernetes) return { allowed: true }; // not a cluster action: other ports decide

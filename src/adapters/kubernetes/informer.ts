@@ -14,6 +14,8 @@ export interface InformerOptions {
   fallbackPaths?: string[];
   /** Keep only what the snapshots read (memory: 20,000 pods are cached). */
   transform?: (o: KubeObject) => KubeObject;
+  /** Cache key (default: metadata.name; cluster-wide lists need namespace/name). */
+  keyOf?: (o: KubeObject) => string;
   /** Secondary index (e.g. controller owner name). */
   indexBy?: (o: KubeObject) => string | undefined;
   /** Called with the names of changed objects (all: true after a relist). */
@@ -108,9 +110,13 @@ export class Informer {
     this.opts.onError(message);
   }
 
+  private key(o: KubeObject): string {
+    return this.opts.keyOf ? this.opts.keyOf(o) : o.metadata.name;
+  }
+
   private put(raw: KubeObject): void {
+    const name = this.key(raw);
     const o = this.opts.transform ? this.opts.transform(raw) : raw;
-    const name = o.metadata.name;
     const prev = this.items.get(name);
     if (this.opts.indexBy) {
       const oldKey = prev ? this.opts.indexBy(prev) : undefined;
@@ -156,7 +162,7 @@ export class Informer {
         query: { limit: this.opts.pageSize ?? 500, continue: cont },
       });
       this.stats.lists++;
-      for (const it of page.items ?? []) fresh.set(it.metadata.name, it);
+      for (const it of page.items ?? []) fresh.set(this.key(it), it);
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
       if (this.stopped) return;
@@ -200,7 +206,7 @@ export class Informer {
         if (e.type === 'BOOKMARK') return;
         events++;
         this.stats.events++;
-        if (e.type === 'DELETED') this.remove(e.object.metadata.name);
+        if (e.type === 'DELETED') this.remove(this.key(e.object));
         else this.put(e.object);
         this.opts.onChange([e.object], false);
       };
