@@ -199,7 +199,7 @@ export function commandBindings(app: AppServices, s: AppState): KeyBinding[] {
       label: 'command',
       description: `Command line (${COMMAND_HELP}); Enter runs, Esc cancels`,
       disabledReason: null,
-      footer: true,
+      // Not in the footer: at 80 columns it would push "actions off: read-only" out; Help lists it.
       run: open(''),
     },
     {
