@@ -70,7 +70,7 @@ export function createClusterControl<T extends SwitchTarget>(d: ClusterControlDe
     sandbox: d.sandbox,
     async listContexts() {
       const port = d.cluster();
-      if (!port) throw new Error('no cluster adapter is loaded (yet)');
+      if (!port) throw new Error('no cluster adapter is loaded (see the header); :ctx NAME can still switch');
       if (!port.listContexts) return [port.contextName];
       return (await port.listContexts()).map((c) => sanitizeText(c, 200));
     },
@@ -79,10 +79,10 @@ export function createClusterControl<T extends SwitchTarget>(d: ClusterControlDe
       if (switching) throw new Error('a context switch is already in progress');
       if (s.procedure)
         throw new Error(`a procedure is open (${s.procedure.title}): finish or cancel it first`);
+      // Without a loaded adapter (a bad --context at start) the loader itself checks the name.
       const port = d.cluster();
-      if (!port) throw new Error('no cluster adapter is loaded (yet)');
-      if (name === s.contextName) throw new Error(`already on context ${name}`);
-      const known = port.listContexts ? await port.listContexts() : null;
+      if (name === s.contextName && port) throw new Error(`already on context ${name}`);
+      const known = port?.listContexts ? await port.listContexts() : null;
       if (known && !known.includes(name))
         throw new Error(`unknown context "${name}" (known: ${known.join(', ') || 'none'})`);
       switching = true;

@@ -72,6 +72,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   let sandboxCluster: ((context: string) => ClusterReadPort) | null = null;
   let liveMutate: MutatePorts | null = null;
   let loadedRead: ReadPorts | null = null;
+  let adaptersLoaded = mode === 'demo';
 
   if (mode === 'demo') {
     const { SandboxWorld } = await import('../sandbox/world.js');
@@ -173,6 +174,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
               if (!sandboxCluster) throw new Error('the sandbox has no cluster');
               return { read: sandboxCluster(context), contextName: context };
             }
+            if (!adaptersLoaded)
+              throw new Error('still connecting to the configured context: try again in a moment');
             const { loadClusterAdapter } = await import('../adapters/load.js');
             return loadClusterAdapter(config, {
               readOnly: opts.readOnly,
@@ -262,6 +265,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         });
         Object.assign(read, loaded.read);
         loadedRead = loaded.read;
+        adaptersLoaded = true;
         liveMutate = loaded.mutate;
         failures = loaded.failures;
         gate = createGate({

@@ -85,11 +85,14 @@ export function beginContextSwitch(app: AppServices, to: string): void {
   const control = s.clusterControl;
   if (!control) return flash(app.store, `:ctx: ${noClusterReason(s)}`, 'warning');
   if (s.procedure) return flash(app.store, ':ctx: finish or cancel the open procedure first', 'warning');
-  if (to === s.contextName) return flash(app.store, `already on context ${to}`, 'info');
+  if (to === s.contextName && !s.sources.cluster.error)
+    return flash(app.store, `already on context ${to}`, 'info');
   control
     .listContexts()
+    // No adapter to ask (it failed to load): ask anyway; loading the new one checks the name.
+    .catch(() => null)
     .then((names) => {
-      if (!names.includes(to)) {
+      if (names && !names.includes(to)) {
         flash(app.store, `:ctx: unknown context "${to}" (known: ${names.join(', ') || 'none'})`, 'error');
         return;
       }

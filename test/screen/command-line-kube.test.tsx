@@ -185,17 +185,24 @@ describe(':ctx against two fake API servers', () => {
     // The unpinned service follows the new context; the pinned one keeps staging.
     const after = await a.waitForFrame(/web\b.*r1 1\.0 ✓/);
     expect(after).toMatch(/api\b.*r1 7\.1 ✓/);
-    const prodDeploymentReads = prod.requests.filter(
-      (r) => r.resource === 'deployments' && r.namespace === 'shop' && r.user === 'admin',
-    );
-    expect(prodDeploymentReads.map((r) => r.verb)).toEqual(expect.arrayContaining(['list', 'watch']));
+    // The new adapter's list, then its watch (opened right after the list answered).
+    const prodDeploymentRead = (verb: string) => () =>
+      prod.requests.some(
+        (r) =>
+          r.verb === verb && r.resource === 'deployments' && r.namespace === 'shop' && r.user === 'admin',
+      );
+    expect(prodDeploymentRead('list')()).toBe(true);
+    await prod.waitFor(prodDeploymentRead('watch'), 5000, 'watch on the new context');
     expect(prod.requests.some((r) => r.path === '/version')).toBe(true);
     // The new adapter re-watches the pinned service on its own server.
-    expect(
-      staging.requests.some(
-        (r) => r.verb === 'list' && r.resource === 'deployments' && r.namespace === 'shop',
-      ),
-    ).toBe(true);
+    await staging.waitFor(
+      () =>
+        staging.requests.some(
+          (r) => r.verb === 'list' && r.resource === 'deployments' && r.namespace === 'shop',
+        ),
+      5000,
+      'the new adapter lists the pinned service on staging',
+    );
     expect(a.rt.store.getState().workloads.web?.context).toBe('prod-eu');
     expect(a.rt.store.getState().workloads.api?.context).toBe('staging');
 
@@ -233,8 +240,10 @@ describe(':ctx against two fake API servers', () => {
     expect(staging.requests.some((r) => r.verb === 'list' && r.path === '/apis/apps/v1/deployments')).toBe(
       true,
     );
-    expect(staging.requests.some((r) => r.verb === 'watch' && r.path === '/apis/apps/v1/deployments')).toBe(
-      true,
+    await staging.waitFor(
+      () => staging.requests.some((r) => r.verb === 'watch' && r.path === '/apis/apps/v1/deployments'),
+      5000,
+      'cluster-wide deployments watch',
     );
 
     // Switching context while the view is open: it follows the new context.
@@ -277,6 +286,29 @@ describe(':ctx against two fake API servers', () => {
     await command(a, 'ns payments');
     const ns = await a.waitForFrame(/DEPLOYMENTS · prod-eu · namespace payments · 1\b/);
     expect(ns).toMatch(/payments\s+billing\s+complete\s+1\/1\s+3\.3\s+1/);
+  });
+});
+
+describe(':ctx recovers from a context that failed at start', () => {
+  it('a bad kubernetes.context leaves no cluster adapter; :ctx NAME loads one and the data appears', async () => {
+    const cfg = config();
+    app = await renderApp({
+      mode: 'live',
+      config: { ...cfg, kubernetes: { ...cfg.kubernetes, context: 'typo' } },
+      columns: 120,
+      rows: 30,
+    });
+    const a = app;
+    await a.waitForFrame(/context "typo" not found in kubeconfig/);
+    expect(a.rt.read.cluster).toBeUndefined();
+    await command(a, 'ctx');
+    await a.waitForFrame(':ctx: no cluster adapter is loaded (see the header); :ctx NAME can still switch');
+    await command(a, 'ctx staging');
+    await a.waitForFrame('Switch? y yes');
+    await a.press('y');
+    await a.waitForFrame('switched typo → staging');
+    await a.waitForFrame(/web\b.*r1 2\.0 ✓/);
+    expect(header(a.frame())).toMatch(/ctx staging\s/);
   });
 });
 
