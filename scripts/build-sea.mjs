@@ -1,8 +1,8 @@
 // `npm run build:sea`: a single executable (Node SEA) for hosts without Node, e.g. a bastion:
 //   dist/oncall-sea   the running Node binary with the whole app injected (~100 MB: it is Node itself).
-// The SEA's main script can require only Node's built-in modules, so this bundle inlines the backend
-// libraries (no dist/vendor split) and keeps them lazy behind their module wrappers. V8's code cache is
-// embedded (useCodeCache). useSnapshot is not used: a startup snapshot of this app does not build
+// The SEA's main script can require only Node's built-in modules, so the backend libraries are embedded
+// as SEA assets and compiled from there when an adapter first needs them. V8's code cache is embedded
+// (useCodeCache). useSnapshot is not used: a startup snapshot of this app does not build
 // (Intl.Segmenter created at module load by string-width / slice-ansi / ansi-tokenize aborts the build
 // with "global handle not serialized", WebAssembly is unavailable while building, and Ink's console and
 // chalk's colour detection are frozen at build time; see /work/shared/PERFORMANCE.md).
@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBundle } from './build.mjs';
+import { buildBundle, buildVendors, usedVendors } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'dist', 'sea');
@@ -40,13 +40,24 @@ const noNativeAddons = {
     }));
   },
 };
-await buildBundle({ outfile: main, vendor: false, prePlugins: [noNativeAddons] });
+await buildBundle({ outfile: main, vendor: 'sea', prePlugins: [noNativeAddons] });
+// Backend libraries ride along as assets and are compiled only when an adapter needs them (after the
+// first frame), like dist/vendor/*.cjs for the plain bundle.
+await buildVendors(join(work, 'vendor'));
+const assets = Object.fromEntries(usedVendors().map((name) => [name, join(work, 'vendor', name)]));
 const blob = join(work, 'sea-prep.blob');
 const seaConfig = join(work, 'sea-config.json');
 writeFileSync(
   seaConfig,
   JSON.stringify(
-    { main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false },
+    {
+      main,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      useSnapshot: false,
+      assets,
+    },
     null,
     2,
   ),

@@ -225,7 +225,41 @@ const vendorSplit = {
   },
 };
 
-async function buildVendors(outdir) {
+/**
+ * The same split for the single executable, whose main script can only require built-in modules: each
+ * backend library is an SEA asset (`<name>.cjs`), compiled from the executable when first required.
+ */
+const vendorSeaAssets = {
+  name: 'vendor-sea-assets',
+  setup(b) {
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const re = new RegExp(`^(?:${backendPackages.map(esc).join('|')})(?:/.*)?$`);
+    b.onResolve({ filter: re }, (args) => {
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
+      vendorUsed.add(args.path);
+      return { path: vendorName(args.path), namespace: 'sea-vendor' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'sea-vendor' }, (args) => ({
+      loader: 'js',
+      contents: `
+const Module = require('node:module');
+const name = ${JSON.stringify(args.path)};
+const source = require('node:sea').getAsset(name, 'utf8');
+const m = new Module('oncall-sea:vendor/' + name, module);
+m.filename = 'oncall-sea:vendor/' + name;
+m.paths = [];
+m._compile(source, m.filename);
+module.exports = m.exports;
+`,
+    }));
+  },
+};
+
+export function usedVendors() {
+  return [...vendorUsed].map((spec) => vendorName(spec));
+}
+
+export async function buildVendors(outdir) {
   mkdirSync(outdir, { recursive: true });
   for (const spec of vendorUsed) {
     await build({
@@ -287,7 +321,12 @@ export async function buildBundle({
     legalComments: 'none',
     define,
     // prePlugins resolve before the vendor split; extraPlugins load after the fixes (they see the rest).
-    plugins: [...prePlugins, ...(vendor ? [vendorSplit] : []), ...plugins, ...extraPlugins],
+    plugins: [
+      ...prePlugins,
+      ...(vendor === 'sea' ? [vendorSeaAssets] : vendor ? [vendorSplit] : []),
+      ...plugins,
+      ...extraPlugins,
+    ],
     ...(banner ? { banner: { js: banner } } : {}),
     logLevel: 'warning',
   });
