@@ -8,6 +8,7 @@ export function pushScreen(app: AppServices, screen: ScreenName): void {
     stack: [...ui.stack, screen],
     flash: null,
     helpFor: ui.stack[ui.stack.length - 1] ?? 'overview',
+    helpScroll: 0,
   });
 }
 

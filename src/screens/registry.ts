@@ -8,6 +8,7 @@ import { procedureBindings } from './Procedure.js';
 import { auditBindings } from './Audit.js';
 import { certsBindings } from './Certificates.js';
 import { globalBindings } from './common.js';
+import { helpBindings } from './Help.js';
 import { commandBindings } from './CommandLine.js';
 import { workloadsBindings } from './Workloads.js';
 import { contextsBindings } from './Contexts.js';
@@ -28,7 +29,7 @@ export function bindingsFor(app: AppServices, s: AppState, screen: ScreenName): 
     case 'contexts':
       return contextsBindings(app, s);
     case 'help':
-      return globalBindings(app, { back: true }).filter((b) => b.label !== 'help');
+      return [...helpBindings(app), ...globalBindings(app, { back: true }).filter((b) => b.label !== 'help')];
   }
 }
 

@@ -72,6 +72,8 @@ export interface UiState {
   filterEditing: boolean;
   flash: { text: string; level: 'info' | 'warning' | 'error' } | null;
   helpFor: ScreenName;
+  /** First visible line of the Help screen. */
+  helpScroll?: number;
   /** The `:` command line being edited (null when closed). */
   command?: string | null;
   /** Contexts listed by `:ctx` (the Contexts screen). */

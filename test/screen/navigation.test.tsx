@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KEYS, renderApp, type RenderedApp } from '../helpers/render-app.js';
+import { keyBytes } from '../helpers/keys.js';
 
 let app: RenderedApp | null = null;
 afterEach(async () => {
@@ -67,6 +68,11 @@ describe('Help and Audit', () => {
     const f = await app.waitForFrame('KEYS on overview');
     expect(f).toContain('Open the selected service');
     expect(f).toMatch(/^r\s+Roll .*\n\s+disabled: read-only mode \(--read-only\)$/m);
+    // Longer than the screen: it scrolls, and says where you are.
+    expect(f).toMatch(/lines 1–\d+ of \d+ · j\/k, PgDn\/PgUp scroll/);
+    await app.press(keyBytes('pagedown'), keyBytes('pagedown'), keyBytes('pagedown'));
+    const scrolled = await app.waitForFrame(/lines (?!1–)\d+–\d+ of/);
+    expect(scrolled).toContain(':ns all');
     await app.press(KEYS.esc);
     await app.waitForFrame((x) => !x.includes('KEYS on'));
   });
