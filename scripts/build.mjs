@@ -179,6 +179,19 @@ const stringWidthEmojiFastPath = {
  * for every non-ASCII character and creates a second segmenter at load. Ink measures with string-width 8:
  * wrapping with the same function keeps measuring and wrapping consistent and drops the second copy.
  */
+/**
+ * tr46/whatwg-url (under @kubernetes/client-node) require Node's built-in `punycode`, deprecated since Node
+ * 21: Node 22 prints a DeprecationWarning on stderr, over the TUI. The userland package of the same name and
+ * API (already installed) is bundled instead.
+ */
+const userlandPunycode = {
+  name: 'userland-punycode',
+  setup(b) {
+    const file = join(root, 'node_modules', 'punycode', 'punycode.js');
+    b.onResolve({ filter: /^(node:)?punycode$/ }, () => ({ path: file }));
+  },
+};
+
 const oneStringWidth = {
   name: 'one-string-width',
   setup(b) {
@@ -197,6 +210,7 @@ export const plugins = [
   zodEnglishOnly,
   stringWidthEmojiFastPath,
   oneStringWidth,
+  userlandPunycode,
 ];
 
 /**
@@ -277,6 +291,7 @@ export async function buildVendors(outdir) {
       external: ['*.node'],
       minifyWhitespace: true,
       minifySyntax: true,
+      plugins: [userlandPunycode],
       define,
       legalComments: 'none',
       logLevel: 'warning',
