@@ -169,7 +169,13 @@ const stringWidthEmojiFastPath = {
         LINE,
         'if ((oncallMayBeRgiEmoji(segment) && rgiEmojiRegex.test(segment)) || isDoubleWidthNonRgiEmojiSequence(segment)) {',
       );
-      return { contents: `${helper}${patched}`, loader: 'js' };
+      // Also the lazy segmenter (see LAZY_SEGMENTER): one onLoad per file, so both patches live here.
+      const SEG = 'const segmenter = new Intl.Segmenter();';
+      if (!patched.includes(SEG)) throw new Error(`lazy-segmenter: ${args.path} changed upstream`);
+      return {
+        contents: `${LAZY_SEGMENTER}\n${helper}${patched.replace(SEG, 'const segmenter = oncallLazySegmenter();')}`,
+        loader: 'js',
+      };
     });
   },
 };
@@ -192,6 +198,65 @@ const userlandPunycode = {
   },
 };
 
+/**
+ * Ink's text path creates three Intl.Segmenter objects at module load (string-width, slice-ansi,
+ * @alcalzone/ansi-tokenize); the first one loads ICU's break-iterator data: ~10 ms (more under load) before
+ * the first frame. For text made only of characters that are always a grapheme of their own (printable
+ * ASCII, ESC, Latin-1/Latin Extended, general punctuation, arrows, box drawing, blocks, symbols, dingbats:
+ * Grapheme_Cluster_Break Other or Control, no CR) grapheme segmentation is one code unit per segment, so
+ * those strings are walked directly; anything else (combining marks, emoji sequences, Hangul, CJK...)
+ * goes to a real Intl.Segmenter, created on first need. test/build/lazy-segmenter.test.ts checks both paths
+ * against Intl.Segmenter.
+ */
+export const LAZY_SEGMENTER = `
+const ONCALL_SIMPLE_TEXT = /^[\\x1b\\x20-\\x7e\\u00a0-\\u02ff\\u2010-\\u2027\\u2030-\\u205e\\u2190-\\u2bff]*$/;
+function oncallLazySegmenter(locales, options) {
+  let real;
+  return {
+    segment(str) {
+      if (!ONCALL_SIMPLE_TEXT.test(str)) return (real ??= new Intl.Segmenter(locales, options)).segment(str);
+      return {
+        *[Symbol.iterator]() {
+          for (let i = 0; i < str.length; i++) yield { segment: str[i], index: i, input: str };
+        },
+        containing(at) {
+          const i = Math.trunc(Number(at) || 0);
+          return i >= 0 && i < str.length ? { segment: str[i], index: i, input: str } : undefined;
+        },
+      };
+    },
+  };
+}
+`;
+const lazySegmenter = {
+  name: 'lazy-segmenter',
+  setup(b) {
+    const targets = [
+      [
+        /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/,
+        "const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});",
+        "const GRAPHEME_SEGMENTER = oncallLazySegmenter(undefined, {granularity: 'grapheme'});",
+      ],
+      [
+        /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/,
+        'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });',
+        'const segmenter = oncallLazySegmenter(undefined, { granularity: "grapheme" });',
+      ],
+    ];
+    for (const [filter, from, to] of targets) {
+      b.onLoad({ filter }, (args) => {
+        let src = readFileSync(args.path, 'utf8');
+        if (!src.includes(from)) {
+          if (!src.includes('Intl.Segmenter')) return undefined;
+          throw new Error(`lazy-segmenter: ${args.path} changed upstream; re-check its segmenter`);
+        }
+        src = src.replace(from, to);
+        return { contents: `${LAZY_SEGMENTER}\n${src}`, loader: 'js' };
+      });
+    }
+  },
+};
+
 const oneStringWidth = {
   name: 'one-string-width',
   setup(b) {
@@ -211,6 +276,7 @@ export const plugins = [
   stringWidthEmojiFastPath,
   oneStringWidth,
   userlandPunycode,
+  lazySegmenter,
 ];
 
 /**
