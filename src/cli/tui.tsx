@@ -81,11 +81,23 @@ export async function runTui(
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
   process.once('SIGINT', onSignal);
-  process.once('uncaughtException', (err) => {
-    term.restore();
-    process.stderr.write(`oncall: unexpected error: ${err.stack ?? err.message}\n`);
-    void shutdown(70, `crashed: ${err.message}`);
-  });
+  // A bug must not leave the operator with a broken terminal: unmount, restore, then say what happened.
+  const crash = (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    void shutdown(70, `crashed: ${e.message}`).finally(() => {
+      term.restore();
+      process.stderr.write(`oncall: unexpected error: ${e.stack ?? e.message}\n`);
+    });
+  };
+  process.once('uncaughtException', crash);
+  process.once('unhandledRejection', crash);
+  // Test hook (documented in the README's testing notes): prove the crash path restores the terminal.
+  const crashAfter = Number(opts.env.ONCALL_TEST_CRASH_AFTER_MS);
+  if (crashAfter > 0) {
+    setTimeout(() => {
+      throw new Error('test crash (ONCALL_TEST_CRASH_AFTER_MS)');
+    }, crashAfter);
+  }
   // Sources start after the first frame is on screen.
   setImmediate(() => {
     void rt.start().catch((err: Error) =>

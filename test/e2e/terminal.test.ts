@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { requireBinaries } from '../helpers/backend.js';
 import { startTmux, type TmuxSession } from '../helpers/tmux.js';
@@ -21,6 +21,23 @@ function tmuxFlag(t: TmuxSession, flag: string): string {
   return execFileSync('tmux', ['-S', join(t.dir, 'tmux.sock'), 'display', '-p', '-t', 'ui', `#{${flag}}`], {
     encoding: 'utf8',
   }).trim();
+}
+
+/** The process whose command line contains `needle` (read from /proc, no procps needed). */
+function pidWithArg(needle: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch (err) {
+      void err; // the process ended while we looked
+      continue;
+    }
+    const [exe] = cmdline.split('\0');
+    if (cmdline.includes(needle) && /(^|\/)node(\d+)?$/.test(exe ?? '')) return Number(entry);
+  }
+  throw new Error(`no process with ${needle} in its command line`);
 }
 
 /** A bash pane that records stty before and after running oncall with `args`. */
@@ -117,6 +134,21 @@ describe.runIf(requireBinaries(['tmux']))('terminal robustness (bundled binary i
     t.send('C-c');
     await expectSaneAfterExit(t, 0);
     expect(existsSync(join(t.dir, 'audit.jsonl'))).toBe(false);
+  });
+
+  it('SIGTERM restores the terminal and exits 143', async () => {
+    const t = await shellRun('demo');
+    await t.waitFor(/SERVICE\s+STATE/);
+    process.kill(pidWithArg(`${t.dir}/audit.jsonl`), 'SIGTERM');
+    await expectSaneAfterExit(t, 143);
+  });
+
+  it('an uncaught error restores the terminal, says what happened and exits 70', async () => {
+    const t = await shellRun('demo', { ONCALL_TEST_CRASH_AFTER_MS: '1500' });
+    await t.waitFor(/SERVICE\s+STATE/);
+    const after = await t.waitFor('ONCALL-EXIT=70');
+    expect(after).toContain('oncall: unexpected error: Error: test crash (ONCALL_TEST_CRASH_AFTER_MS)');
+    await expectSaneAfterExit(t, 70);
   });
 
   it('SIGHUP (SSH dropped) while a rollback is rolling out: the interruption is audited', async () => {
