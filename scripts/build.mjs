@@ -165,11 +165,21 @@ const stringWidthEmojiFastPath = {
         '}',
         '',
       ].join('\n');
-      const patched = src.replace(
+      let patched = src.replace(
         LINE,
         'if ((oncallMayBeRgiEmoji(segment) && rgiEmojiRegex.test(segment)) || isDoubleWidthNonRgiEmojiSequence(segment)) {',
       );
       // Also the lazy segmenter (see LAZY_SEGMENTER): one onLoad per file, so both patches live here.
+      // The pattern itself is built only when first needed: constructing it (esbuild emits new RegExp for
+      // /v literals) expands every RGI emoji sequence, ~15 ms at module load.
+      const RGI = 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;';
+      if (!patched.includes(RGI))
+        throw new Error(`string-width-emoji-fast-path: ${args.path} changed upstream`);
+      patched = patched.replace(
+        RGI,
+        () =>
+          "let oncallRgi;\nconst rgiEmojiRegex = { test: (s) => (oncallRgi ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(s) };",
+      );
       const SEG = 'const segmenter = new Intl.Segmenter();';
       if (!patched.includes(SEG)) throw new Error(`lazy-segmenter: ${args.path} changed upstream`);
       return {
@@ -180,11 +190,6 @@ const stringWidthEmojiFastPath = {
   },
 };
 
-/**
- * wrap-ansi (used by Ink to wrap text) carries its own string-width 7, which builds the whole emoji-regex
- * for every non-ASCII character and creates a second segmenter at load. Ink measures with string-width 8:
- * wrapping with the same function keeps measuring and wrapping consistent and drops the second copy.
- */
 /**
  * tr46/whatwg-url (under @kubernetes/client-node) require Node's built-in `punycode`, deprecated since Node
  * 21: Node 22 prints a DeprecationWarning on stderr, over the TUI. The userland package of the same name and
@@ -257,6 +262,11 @@ const lazySegmenter = {
   },
 };
 
+/**
+ * wrap-ansi (used by Ink to wrap text) carries its own string-width 7, which builds the whole emoji-regex
+ * for every non-ASCII character and creates a second segmenter at load. Ink measures with string-width 8:
+ * wrapping with the same function keeps measuring and wrapping consistent and drops the second copy.
+ */
 const oneStringWidth = {
   name: 'one-string-width',
   setup(b) {
