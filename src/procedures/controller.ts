@@ -23,7 +23,7 @@ export type SpecFactory = (
 ) => ProcedureSpec<unknown> | Promise<ProcedureSpec<unknown>>;
 
 export interface ProcedureController {
-  start(kind: string, service: string): boolean;
+  start(kind: string, service: string, opts?: { preset?: string }): boolean;
   readonly active: ProcedureMachine<unknown> | null;
   /** Registered procedures: kind → factory. Adapter issues add theirs here. */
   register(kind: string, factory: SpecFactory): void;
@@ -60,7 +60,7 @@ export function createProcedureController(opts: {
     register(kind, factory) {
       factories.set(kind, factory);
     },
-    start(kind, service) {
+    start(kind, service, startOpts) {
       if (opts.store.getState().procedure || preparing) {
         flash(
           opts.store,
@@ -97,6 +97,7 @@ export function createProcedureController(opts: {
           verifyTimeoutMs: opts.verifyTimeoutMs,
           verifyIntervalMs: opts.verifyIntervalMs,
           onFinished: () => opts.onProcedureFinished?.(),
+          preset: startOpts?.preset,
         });
       };
       if (made instanceof Promise) {

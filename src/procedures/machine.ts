@@ -13,7 +13,7 @@ import { PreconditionFailed } from '../adapters/ports.js';
 import type { Gate, GateRequest } from '../policy/gate.js';
 import type { AuditRecord } from '../audit/record.js';
 import type { AppStore } from '../state/store.js';
-import type { ProcedureView, VerifyCheck } from './view.js';
+import type { ProcedureView, VerifyCheck, UndoOffer } from './view.js';
 
 export interface ProcedureSpec<P> {
   kind: string;
@@ -60,6 +60,8 @@ export interface ProcedureSpec<P> {
   changes?(plan: P): string[];
   /** Undo what `changes` lists, offered after a failure (never automatically). */
   revert?: RevertSpec<P>;
+  /** The inverse of this change once it is verified (offered as u: a new, fully previewed procedure). */
+  undo?: (plan: P) => UndoOffer | null;
 }
 
 export interface RevertSpec<P> {
@@ -83,6 +85,8 @@ export interface MachineDeps {
   verifyTimeoutMs?: number;
   verifyIntervalMs?: number;
   onFinished?: () => void;
+  /** Skip the choose step with this option (an undo opens with the inverse already chosen). */
+  preset?: string;
 }
 
 export class ProcedureMachine<P> {
@@ -130,6 +134,11 @@ export class ProcedureMachine<P> {
       return;
     }
     deps.store.setState({ procedure: view });
+    const preset = deps.preset;
+    if (preset !== undefined && view.step === 'choose') {
+      if (view.choice?.options.some((o) => o.value === preset)) this.choose(preset);
+      else this.update({ message: `the undo target (${preset}) is no longer available; choose another` });
+    }
   }
 
   private async prepare(load: () => Promise<P>): Promise<void> {
@@ -483,7 +492,7 @@ export class ProcedureMachine<P> {
       this.update({
         step: ok ? 'done' : 'failed',
         checks,
-        ...(ok ? {} : this.failureExtras()),
+        ...(ok ? { undo: this.spec.undo?.(this.plan) ?? undefined } : this.failureExtras()),
         message: ok ? 'verified' : 'verification failed',
         auditIds: [...this.view.auditIds, finished.id],
       });

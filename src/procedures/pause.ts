@@ -33,6 +33,10 @@ function spec(ctx: ProcedureContext, service: string, pause: boolean): Procedure
     namespace: ref.namespace,
     production,
     initialPlan: plan(snap),
+    undo: () => ({
+      kind: pause ? 'resume' : 'pause',
+      label: pause ? 'resume the rollout' : 'pause the rollout again',
+    }),
     preview: (p) => [
       `deployment/${ref.deployment} in ${snap.context}/${ref.namespace}`,
       `spec.paused ${p.paused} → ${pause}, like kubectl rollout ${action}`,

@@ -95,6 +95,12 @@ export function rollbackSpec(ctx: ProcedureContext, service: string): ProcedureS
     ],
     from: (p) => `rev ${p.fromRevision} ${p.fromImage}`,
     to: (p) => `rev ${p.target.revision} ${p.target.image}`,
+    // Undo is rolling back to where we came from: that revision keeps its number (kubectl renumbers the target only).
+    undo: (p) => ({
+      kind: 'rollback',
+      choice: String(p.fromRevision),
+      label: `roll back to rev ${p.fromRevision} (${imageTag(p.fromImage)})`,
+    }),
     async replan() {
       const fresh = await ctx.ports.cluster!.get(ref);
       return planRollback(ctx, service, fresh, ref);

@@ -176,6 +176,7 @@ export function scaleSpec(ctx: ProcedureContext, service: string): ProcedureSpec
         return { ...p, to };
       },
     },
+    undo: (p) => ({ kind: 'scale', choice: String(p.from), label: `scale back to ${p.from}` }),
     confirmFor: (p) => (outsideHpa(p) ? { mode: 'typed', expected: `${service} ${p.to}` } : undefined),
     preview: (p) => {
       const lines = [

@@ -39,4 +39,13 @@ export interface ProcedureView {
   changes?: string[];
   /** After a failure: a one-step revert is offered (the procedure has one and something changed). */
   revertable?: boolean;
+  /** After a verified change: the inverse, offered as a new procedure (u). */
+  undo?: UndoOffer;
+}
+
+/** The inverse of a finished change: another procedure of `kind`, its choice preset to `choice`. */
+export interface UndoOffer {
+  kind: string;
+  choice?: string;
+  label: string;
 }

@@ -68,6 +68,21 @@ export function procedureBindings(app: AppServices, s: AppState): KeyBinding[] {
     footer: true,
     run: () => m.cancel(),
   });
+  if (p.step === 'done' && p.undo) {
+    const undo = p.undo;
+    out.push({
+      keys: ['u'],
+      label: 'undo',
+      description: `Undo: ${undo.label} (a new change: preview, confirm, follow, verify, audit)`,
+      disabledReason: null,
+      footer: true,
+      mutating: true,
+      run: () => {
+        m.cancel(); // close the finished procedure first
+        app.procedures.start(undo.kind, p.service, { preset: undo.choice });
+      },
+    });
+  }
   if (p.step === 'failed' && p.revertable)
     out.push({
       keys: ['u'],
@@ -204,6 +219,7 @@ export function Procedure({ width, height }: { width: number; height: number }) 
           </Box>
         ) : null}
         {p.message ? <Text wrap="wrap">{p.message}</Text> : null}
+        {p.step === 'done' && p.undo ? <Text>Press u to undo ({p.undo.label}), Esc to close.</Text> : null}
         {p.error ? (
           <Text wrap="wrap" color={color ? 'red' : undefined}>
             {p.error}

@@ -64,6 +64,39 @@ describe('rollback from the Overview, end to end on the sandbox', () => {
     await app.waitForFrame((f) => !f.includes('DONE: verified'));
   });
 
+  it('u after a verified rollback offers the inverse as a new, previewed, confirmed and audited change', async () => {
+    app = await renderApp();
+    await untilIncident(app);
+    await app.press(KEYS.enter, 'r', KEYS.enter);
+    await app.waitForFrame('Type checkout-api to confirm');
+    await app.type('checkout-api');
+    await app.press(KEYS.enter);
+    const done = await app.waitForFrame('DONE: verified', { advanceMs: 1000, timeoutMs: 20_000 });
+    expect(done).toContain('Press u to undo (roll back to rev 7 (2.14.0)), Esc to close.');
+    await app.press('u');
+    const preview = await app.waitForFrame('Type checkout-api to confirm');
+    expect(preview).toContain('revision 8 → 7');
+    expect(preview).toContain('→  registry.example.test/checkout-api:2.14.0');
+    expect(app.world!.mutations.filter((m) => m.kind === 'rollback')).toHaveLength(1); // nothing yet
+    await app.type('checkout-api');
+    await app.press(KEYS.enter);
+    // Undoing brings the bad image back: the rollout completes, but verification says the error ratio is not falling.
+    const failed = await app.waitForFrame('FAILED', { advanceMs: 10_000, timeoutMs: 20_000 });
+    expect(failed).toMatch(/✓ rollout complete: 4\/4 available on 2\.14\.0/);
+    expect(failed).toMatch(/… error ratio falling/);
+    expect(app.world!.mutations.filter((m) => m.kind === 'rollback').map((m) => m.detail)).toEqual([
+      'to revision 6',
+      'to revision 7',
+    ]);
+    const started = auditLines(app.auditFile).filter(
+      (r) => r.procedure === 'rollback' && r.step === 'started',
+    );
+    expect(started.map((r) => r.to)).toEqual([
+      'rev 6 registry.example.test/checkout-api:2.13.2',
+      'rev 7 registry.example.test/checkout-api:2.14.0',
+    ]);
+  });
+
   it('rejects a wrong typed name and changes nothing', async () => {
     app = await renderApp();
     await untilIncident(app);
