@@ -118,5 +118,6 @@ export function compareServices(
   b: { name: string; summary: ServiceSummary },
 ) {
   const d = RANK[b.summary.state] - RANK[a.summary.state];
-  return d !== 0 ? d : a.name.localeCompare(b.name);
+  // A plain comparison: names are [a-z0-9-], and ICU's collator costs milliseconds of the first frame.
+  return d !== 0 ? d : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
