@@ -1,5 +1,5 @@
 import React from 'react';
-import { Box, Text, useInput, useStdout } from 'ink';
+import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import { useApp, useAppState } from '../hooks/app-context.js';
 import { keyName, matchBinding } from '../hooks/bindings.js';
 import { flash, updateUi } from '../state/store.js';
@@ -16,6 +16,15 @@ import { auditBanner } from '../audit/banner.js';
 import { CommandLine, ContextSwitchPrompt, commandKey, contextSwitchKey } from './CommandLine.js';
 import { Workloads, workloadsFilterKey } from './Workloads.js';
 import { Contexts } from './Contexts.js';
+
+const NO_KEY = { return: false, tab: false, backspace: false, delete: false };
+const CONTROL_KEYS: Record<string, Partial<Key>> = {
+  '\r': { return: true },
+  '\n': { return: true },
+  '\t': { tab: true },
+  '\u0008': { backspace: true },
+  '\u007f': { backspace: true },
+};
 
 export const MIN_COLUMNS = 80;
 export const MIN_ROWS = 24;
@@ -43,7 +52,7 @@ export function App() {
   const commandOpen = useAppState((s) => s.ui.command != null);
   const switching = useAppState((s) => Boolean(s.ui.contextSwitch));
 
-  useInput((input, key) => {
+  const handle = (input: string, key: Key): void => {
     const s = app.store.getState();
     const name = keyName(input, key);
     if (name === 'ctrl+c') return app.quit();
@@ -100,6 +109,19 @@ export function App() {
       return;
     }
     b.run();
+  };
+
+  useInput((input, key) => {
+    // A slow terminal read can deliver typed text and Enter (or Tab, Backspace) as one chunk, e.g. a name
+    // typed into a confirmation followed by Enter: split it so neither the text nor the key is lost.
+    if (input.length > 1 && !input.includes('\u001b') && /[\r\n\t\u0008\u007f]/.test(input)) {
+      for (const part of input.match(/[\r\n\t\u0008\u007f]|[^\r\n\t\u0008\u007f]+/g) ?? []) {
+        const control = CONTROL_KEYS[part];
+        handle(control ? '' : part, { ...key, ...NO_KEY, ...control });
+      }
+      return;
+    }
+    handle(input, key);
   });
 
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {

@@ -97,6 +97,16 @@ describe('rollback from the Overview, end to end on the sandbox', () => {
     ]);
   });
 
+  it('a typed name and Enter arriving in one read (a slow terminal) still confirm', async () => {
+    app = await renderApp();
+    await untilIncident(app);
+    await app.press(KEYS.enter, 'r', KEYS.enter);
+    await app.waitForFrame('Type checkout-api to confirm');
+    await app.press('checkout-api\r');
+    await app.waitForFrame('DONE: verified', { advanceMs: 1000, timeoutMs: 20_000 });
+    expect(app.world!.mutations.filter((m) => m.kind === 'rollback')).toHaveLength(1);
+  });
+
   it('rejects a wrong typed name and changes nothing', async () => {
     app = await renderApp();
     await untilIncident(app);
