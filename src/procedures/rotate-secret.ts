@@ -305,8 +305,19 @@ async function restartAll(
 ): Promise<void> {
   for (const c of consumers) {
     const ref: WorkloadRef = { context: c.context, namespace: c.namespace, deployment: c.deployment };
-    const before = await ctx.ports.cluster!.get(ref);
-    await ports.cluster!.restart(ref, before.resourceVersion);
+    // A rolling restart does not depend on the Deployment's other state, but its resourceVersion moves with
+    // every status write of the controller (constantly during a rollout): on a conflict, read again and
+    // retry, a bounded number of times. (Changes the operator previewed are never retried like this.)
+    for (let attempt = 1; ; attempt++) {
+      const before = await ctx.ports.cluster!.get(ref);
+      try {
+        await ports.cluster!.restart(ref, before.resourceVersion);
+        break;
+      } catch (err) {
+        if (!(err instanceof PreconditionFailed) || attempt >= 5) throw err;
+        await new Promise<void>((r) => setTimeout(r, 50 * attempt));
+      }
+    }
     const after = await ctx.ports.cluster!.get(ref);
     into.push({ ref, generation: after.generation });
   }
