@@ -272,6 +272,8 @@ export const kubernetes: BenchSuite = {
           value: (loaded.rss ?? NaN) / 1024,
           unit: 'MB',
           baseline: res.rss ? { label: 'first frame', value: res.rss / 1024 } : undefined,
+          target: '≤ 250 MB',
+          pass: (loaded.rss ?? Infinity) / 1024 <= 250,
         },
         {
           group: GROUP,
@@ -285,6 +287,8 @@ export const kubernetes: BenchSuite = {
           measure: 'app: keystroke → frame p95',
           value: percentile(lat, 95),
           unit: 'ms',
+          target: '≤ 16 ms',
+          pass: percentile(lat, 95) <= 16,
         },
       ];
       return rows;

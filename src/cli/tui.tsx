@@ -5,6 +5,7 @@ import { AppContext, type AppServices } from '../hooks/app-context.js';
 import { App } from '../screens/App.js';
 import type { Runtime } from './runtime.js';
 import { enterTerminal } from './terminal.js';
+import { createRenderStore } from '../state/render-store.js';
 
 export function colorAllowed(env: NodeJS.ProcessEnv): boolean {
   return !('NO_COLOR' in env && env.NO_COLOR !== undefined) && env.TERM !== 'dumb';
@@ -18,7 +19,9 @@ export const RENDER_OPTIONS = {
   exitOnCtrlC: false,
   patchConsole: false,
   incrementalRendering: true,
-  maxFps: 30,
+  // Background data is coalesced to ≤ 30 renders/s by the render store; Ink's own throttle would also
+  // delay keystrokes (a key right after a frame waited up to 33 ms), so it is set out of the way.
+  maxFps: 1000,
 } as const;
 
 export async function runTui(
@@ -62,7 +65,7 @@ export async function runTui(
     resolveExit(exitCode);
   };
   const services: AppServices = {
-    store: rt.store,
+    store: createRenderStore(rt.store, { fps: 30 }),
     procedures: rt.procedures,
     quit: () => void shutdown(0),
     color: colorAllowed(opts.env),
