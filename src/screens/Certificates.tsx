@@ -12,7 +12,7 @@ import type { AppState, AppStore } from '../state/store.js';
 import type { CertView, Level } from '../domain/model.js';
 import { Table, type Column } from '../components/Table.js';
 import { LEVEL_COLOR, LEVEL_TEXT } from '../components/format.js';
-import { globalBindings, pushScreen } from './common.js';
+import { globalBindings, pushScreen, listBindings } from './common.js';
 
 export interface CertRow {
   key: string;
@@ -122,37 +122,7 @@ export function certsBindings(app: AppServices, s: AppState): KeyBinding[] {
   const sel = selectionOf(app.store);
   const move = (d: number) =>
     sel.setState((x) => ({ index: Math.max(0, Math.min(rows.length - 1, x.index + d)) }));
-  return [
-    {
-      keys: ['down', 'j'],
-      label: 'down',
-      description: 'Select the next certificate',
-      disabledReason: null,
-      run: () => move(1),
-    },
-    {
-      keys: ['up', 'k'],
-      label: 'up',
-      description: 'Select the previous certificate',
-      disabledReason: null,
-      run: () => move(-1),
-    },
-    {
-      keys: ['pagedown'],
-      label: 'page down',
-      description: 'Move ten rows down',
-      disabledReason: null,
-      run: () => move(10),
-    },
-    {
-      keys: ['pageup'],
-      label: 'page up',
-      description: 'Move ten rows up',
-      disabledReason: null,
-      run: () => move(-10),
-    },
-    ...globalBindings(app, { back: true }),
-  ];
+  return [...listBindings('certificate', move), ...globalBindings(app, { back: true })];
 }
 
 function date(ms: number): string {

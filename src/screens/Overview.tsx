@@ -7,7 +7,7 @@ import { updateUi, type AppState } from '../state/store.js';
 import { Table, type Column } from '../components/Table.js';
 import { LEVEL_COLOR, LEVEL_TEXT, budgetCell, burnCell, rolloutCell, sliCell } from '../components/format.js';
 import { actionBindings } from './actions.js';
-import { globalBindings, pushScreen } from './common.js';
+import { globalBindings, pushScreen, listBindings } from './common.js';
 import { openCertificates } from './Certificates.js';
 import type { CertView } from '../domain/model.js';
 
@@ -63,34 +63,7 @@ export function overviewBindings(app: AppServices, s: AppState): KeyBinding[] {
   const move = (d: number) =>
     updateUi(app.store, { overviewIndex: Math.max(0, Math.min(rows.length - 1, index + d)) });
   return [
-    {
-      keys: ['down', 'j'],
-      label: 'down',
-      description: 'Select the next service',
-      disabledReason: null,
-      run: () => move(1),
-    },
-    {
-      keys: ['up', 'k'],
-      label: 'up',
-      description: 'Select the previous service',
-      disabledReason: null,
-      run: () => move(-1),
-    },
-    {
-      keys: ['pagedown'],
-      label: 'page down',
-      description: 'Move ten rows down',
-      disabledReason: null,
-      run: () => move(10),
-    },
-    {
-      keys: ['pageup'],
-      label: 'page up',
-      description: 'Move ten rows up',
-      disabledReason: null,
-      run: () => move(-10),
-    },
+    ...listBindings('service', move),
     {
       keys: ['enter'],
       label: 'open',

@@ -10,7 +10,7 @@ import type { KeyBinding } from '../hooks/bindings.js';
 import type { DeploymentRow } from '../adapters/ports.js';
 import type { RolloutPhase } from '../domain/model.js';
 import { imageTag } from '../domain/rollout.js';
-import { popScreen, globalBindings } from './common.js';
+import { popScreen, globalBindings, listBindings } from './common.js';
 import { updateUi, type AppState } from '../state/store.js';
 import { Table, type Column } from '../components/Table.js';
 import { commandBindings } from './CommandLine.js';
@@ -96,34 +96,7 @@ export function workloadsBindings(app: AppServices, s: AppState): KeyBinding[] {
         popScreen(app);
       },
     },
-    {
-      keys: ['down', 'j'],
-      label: 'down',
-      description: 'Next Deployment',
-      disabledReason: null,
-      run: () => move(1),
-    },
-    {
-      keys: ['up', 'k'],
-      label: 'up',
-      description: 'Previous Deployment',
-      disabledReason: null,
-      run: () => move(-1),
-    },
-    {
-      keys: ['pagedown'],
-      label: 'page down',
-      description: 'Move ten rows down',
-      disabledReason: null,
-      run: () => move(10),
-    },
-    {
-      keys: ['pageup'],
-      label: 'page up',
-      description: 'Move ten rows up',
-      disabledReason: null,
-      run: () => move(-10),
-    },
+    ...listBindings('Deployment', move),
     {
       keys: ['/'],
       label: 'filter',

@@ -60,3 +60,20 @@ export function globalBindings(app: AppServices, opts: { back: boolean }): KeyBi
   );
   return out;
 }
+
+/** j/k, arrows and PgUp/PgDn for a list; `move` receives the step (±1, ±10). `what` names one item. */
+export function listBindings(what: string, move: (delta: number) => void): KeyBinding[] {
+  const row = (keys: string[], label: string, description: string, delta: number): KeyBinding => ({
+    keys,
+    label,
+    description,
+    disabledReason: null,
+    run: () => move(delta),
+  });
+  return [
+    row(['down', 'j'], 'down', `Select the next ${what}`, 1),
+    row(['up', 'k'], 'up', `Select the previous ${what}`, -1),
+    row(['pagedown'], 'page down', 'Move ten rows down', 10),
+    row(['pageup'], 'page up', 'Move ten rows up', -10),
+  ];
+}
