@@ -39,8 +39,13 @@ export async function pressEveryKey(app: RenderedApp): Promise<number> {
         await app.press(keyBytes(name));
         await app.press(KEYS.enter);
         if (rt.store.getState().procedure) {
+          // Try every way of confirming: the typed name (and "name count"), Enter, y; then let it settle.
           await app.type(svc.name);
           await app.press(KEYS.enter, 'y');
+          await app.waitForFrame(() => {
+            const step = rt.store.getState().procedure?.step;
+            return step === undefined || ['refused', 'failed', 'done', 'confirm', 'choose'].includes(step);
+          });
         }
         await app.press(KEYS.esc, KEYS.esc);
         pressed++;

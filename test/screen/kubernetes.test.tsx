@@ -6,14 +6,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { pressEveryKey } from '../helpers/press-every-key.js';
 import { KEYS, renderApp, type RenderedApp } from '../helpers/render-app.js';
-import { keyBytes } from '../helpers/keys.js';
 import { startFakeApiServer, type FakeApiServer, type KObj } from '../fakes/kube-apiserver/index.js';
 import { deploymentManifest } from '../fakes/kube-apiserver/testing.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { bindingsFor } from '../../src/screens/registry.js';
-import type { AppServices } from '../../src/hooks/app-context.js';
-import { updateUi, type ScreenName } from '../../src/state/store.js';
 
 let kube: FakeApiServer;
 let app: RenderedApp | null = null;
@@ -264,47 +261,7 @@ describe('read-only against the cluster: every key on every screen', () => {
     const a = await live(user, readOnly);
     await a.waitForFrame(/web\b.*r3 1\.2 ✓/);
     await a.waitForFrame(/api\b.*r1 7\.1 ✓/);
-    const { rt } = a;
-    const services: AppServices = {
-      store: rt.store,
-      procedures: rt.procedures,
-      quit: () => undefined,
-      color: false,
-      reloadAudit: () => undefined,
-    };
-    const screens: ScreenName[] = ['overview', 'service', 'audit', 'help', 'certs'];
-    let pressed = 0;
-    for (const svc of rt.config.services) {
-      for (const screen of screens) {
-        const reset = () =>
-          updateUi(rt.store, {
-            stack: screen === 'overview' ? ['overview'] : ['overview', screen],
-            selectedService: svc.name,
-            filter: '',
-            filterEditing: false,
-            helpFor: 'overview',
-          });
-        reset();
-        const names = new Set(bindingsFor(services, rt.store.getState(), screen).flatMap((b) => b.keys));
-        for (const name of names) {
-          if (name === 'q' || name === 'ctrl+c') continue;
-          reset();
-          await a.press(keyBytes(name));
-          await a.press(KEYS.enter);
-          if (rt.store.getState().procedure) {
-            // Try every way of confirming: the typed name, a typed "name count", y.
-            await a.type(svc.name);
-            await a.press(KEYS.enter, 'y');
-            await a.waitForFrame(() => {
-              const step = rt.store.getState().procedure?.step;
-              return step === undefined || ['refused', 'failed', 'done', 'confirm', 'choose'].includes(step);
-            });
-          }
-          await a.press(KEYS.esc, KEYS.esc);
-          pressed++;
-        }
-      }
-    }
+    const pressed = await pressEveryKey(a);
     expect(pressed).toBeGreaterThan(20);
     const other = kube.requests.filter(
       (r) =>
