@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { AppStore, AuditViewState } from '../state/store.js';
+import { underlyingStore } from '../state/render-store.js';
 import type { AuditRecord } from './record.js';
 import type { AuditLog, ForwardStatus } from './log.js';
 import { formatVerifyReport, verifyAuditFile } from './verify.js';
@@ -28,7 +29,8 @@ export interface AuditSession {
 const sessions = new WeakMap<AppStore, AuditSession>();
 
 export function auditSession(store: AppStore): AuditSession | null {
-  return sessions.get(store) ?? null;
+  // The UI holds a render store (src/state/render-store.ts); the session belongs to the store behind it.
+  return sessions.get(underlyingStore(store)) ?? null;
 }
 
 export const RECENT_LIMIT = 500;

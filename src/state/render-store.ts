@@ -38,6 +38,13 @@ export function isUrgent(state: AppState, prev: AppState): boolean {
   return false;
 }
 
+const SOURCE = Symbol('oncall.renderStore.source');
+
+/** The store a render store reads from (or the store itself): for registries keyed by the app's store. */
+export function underlyingStore(store: AppStore): AppStore {
+  return (store as AppStore & { [SOURCE]?: AppStore })[SOURCE] ?? store;
+}
+
 export function createRenderStore(
   store: AppStore,
   opts: { fps?: number; scheduler?: Scheduler } = {},
@@ -68,7 +75,8 @@ export function createRenderStore(
     clock.setTimeout(flush, wait);
   });
 
-  const facade: StoreApi<AppState> = {
+  const facade: StoreApi<AppState> & { [SOURCE]: AppStore } = {
+    [SOURCE]: store,
     getState: () => snapshot,
     getInitialState: () => store.getInitialState(),
     setState: store.setState,

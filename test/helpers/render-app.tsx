@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppContext, type AppServices } from '../../src/hooks/app-context.js';
 import { App } from '../../src/screens/App.js';
+import { createRenderStore } from '../../src/state/render-store.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/cli/runtime.js';
 import { demoConfig } from '../../src/sandbox/demo-config.js';
 import { SandboxWorld } from '../../src/sandbox/world.js';
@@ -60,7 +61,8 @@ export async function renderApp(
   });
   let quit = false;
   const services: AppServices = {
-    store: rt.store,
+    // The same render store the TUI uses: keystrokes at once, background data coalesced.
+    store: createRenderStore(rt.store),
     procedures: rt.procedures,
     quit: () => (quit = true),
     color: false,

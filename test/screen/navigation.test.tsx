@@ -11,7 +11,8 @@ afterEach(async () => {
 describe('Overview', () => {
   it('lists every service worst first with the header, and j/k move the selection', async () => {
     app = await renderApp();
-    const f = await app.waitForFrame('orders-db');
+    // Data arrives from several sources: wait until the worst service has settled on top.
+    const f = await app.waitForFrame(/›\s*orders-db\s+CRIT/);
     const rows = f.split('\n');
     expect(rows[0]).toMatch(/^oncall ctx sandbox-prod-eu1 \[PRODUCTION\] \[DEMO\]/);
     const order = rows

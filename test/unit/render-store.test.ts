@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAppStore, updateUi } from '../../src/state/store.js';
-import { createRenderStore, type Scheduler } from '../../src/state/render-store.js';
+import { createRenderStore, underlyingStore, type Scheduler } from '../../src/state/render-store.js';
 import { demoConfig } from '../../src/sandbox/demo-config.js';
 
 function manualScheduler() {
@@ -54,5 +54,18 @@ describe('render store', () => {
     expect(notified).toBe(before + 1);
     expect(view.getState().ui.overviewIndex).toBe(3);
     expect(view.getState().now).toBe(2000); // pending data rides along with the urgent render
+  });
+
+  it('knows the store behind it, for registries keyed by the app store (the audit session)', () => {
+    const store = createAppStore({
+      config: demoConfig(),
+      mode: 'demo',
+      readOnly: false,
+      contextName: 'c',
+      configured: {},
+      now: 0,
+    });
+    expect(underlyingStore(createRenderStore(store))).toBe(store);
+    expect(underlyingStore(store)).toBe(store);
   });
 });
