@@ -9,10 +9,11 @@ import { isProduction, serviceConfig } from './context.js';
 import type { ProcedureSpec } from './machine.js';
 import {
   containerSelector,
-  followContainer,
   namesWithIds,
   theContainers,
   verifyContainers,
+  actOnEach,
+  followEach,
 } from './container-rollback.js';
 
 export interface ContainerRestartPlan {
@@ -70,28 +71,24 @@ export async function containerRestartSpec(
       plan = p;
       if (!ports.containers) throw new Error('no container connection for mutations');
       restarted = [];
-      const details: string[] = [];
-      for (const c of p.containers) {
-        try {
-          const r = await ports.containers.restart(c.id, { expectedImage: c.image });
+      return actOnEach(
+        p.containers,
+        async (c) => {
+          const r = await ports.containers!.restart(c.id, { expectedImage: c.image });
           restarted.push(c.id);
-          details.push(r.detail);
-        } catch (err) {
-          if (details.length === 0) throw err;
-          throw new Error(`${(err as Error).message}; already restarted: ${details.join('; ')}`);
-        }
-      }
-      return details.join('; ');
+          return r.detail;
+        },
+        (done) => `already restarted: ${done.join('; ')}`,
+      );
     },
     async follow(p, report, isCancelled) {
-      for (const id of restarted)
-        await followContainer(ctx, service, () => id, {
-          hasHealthcheck: p.hasHealthcheck,
-          report,
-          isCancelled,
-          failSuffix: '',
-          existing: true,
-        });
+      await followEach(ctx, service, restarted, {
+        hasHealthcheck: p.hasHealthcheck,
+        report,
+        isCancelled,
+        failSuffix: '',
+        existing: true,
+      });
     },
     verify: (p) =>
       verifyContainers(

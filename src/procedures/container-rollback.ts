@@ -174,6 +174,38 @@ async function probeHealthUrl(ctx: ProcedureContext, service: string, url: strin
 }
 
 /**
+ * Apply `act` to each container in turn (a label can match several). When one fails after others were
+ * already changed, the error says what already happened; before any change, the error is passed as it is
+ * (a precondition failure then re-plans).
+ */
+export async function actOnEach<T>(
+  items: T[],
+  act: (item: T) => Promise<string>,
+  alreadyDone: (details: string[]) => string,
+): Promise<string> {
+  const details: string[] = [];
+  for (const item of items) {
+    try {
+      details.push(await act(item));
+    } catch (err) {
+      if (details.length === 0) throw err;
+      throw new Error(`${(err as Error).message}; ${alreadyDone(details)}`);
+    }
+  }
+  return details.join('; ');
+}
+
+/** Follow each changed container until it runs and its health check has a result (see followContainer). */
+export async function followEach(
+  ctx: ProcedureContext,
+  service: string,
+  ids: string[],
+  opts: Parameters<typeof followContainer>[3],
+): Promise<void> {
+  for (const id of ids) await followContainer(ctx, service, () => id, opts);
+}
+
+/**
  * Wait (on the store, fed by the events stream) until the container `id` runs and its health check has a
  * result. Throws when it exits, turns unhealthy, or is removed by someone else.
  */
@@ -376,35 +408,28 @@ export async function containerRollbackSpec(
       newIds = [];
       recreated = [];
       kept = [];
-      const details: string[] = [];
-      for (const c of p.containers) {
-        try {
-          const r = await ports.containers.recreateWithImage(c.id, p.target, {
+      return actOnEach(
+        p.containers,
+        async (c) => {
+          const r = await ports.containers!.recreateWithImage(c.id, p.target, {
             expectedImage: p.fromImage,
             keepOriginal: true,
           });
           newIds.push(r.containerId);
           recreated.push(c.name);
           if (r.keptName) kept.push(r.keptName);
-          details.push(r.detail);
-        } catch (err) {
-          // Nothing changed yet: the error as it is (a precondition failure re-plans).
-          if (newIds.length === 0) throw err;
-          throw new Error(
-            `${(err as Error).message}; already recreated on ${p.target}: ${details.join('; ')}${keptSuffix()}`,
-          );
-        }
-      }
-      return details.join('; ');
+          return r.detail;
+        },
+        (done) => `already recreated on ${p.target}: ${done.join('; ')}${keptSuffix()}`,
+      );
     },
     async follow(p, report, isCancelled) {
-      for (const id of newIds)
-        await followContainer(ctx, service, () => id, {
-          hasHealthcheck: p.hasHealthcheck,
-          report,
-          isCancelled,
-          failSuffix: keptSuffix(),
-        });
+      await followEach(ctx, service, newIds, {
+        hasHealthcheck: p.hasHealthcheck,
+        report,
+        isCancelled,
+        failSuffix: keptSuffix(),
+      });
     },
     verify: (p) =>
       verifyContainers(
@@ -538,28 +563,24 @@ export async function containerRestoreSpec(
       const restore = ports.containers?.restoreOriginal?.bind(ports.containers);
       if (!restore) throw new Error('this container connection cannot restore');
       restoredIds = [];
-      const details: string[] = [];
-      for (const r of p.restores) {
-        try {
+      return actOnEach(
+        p.restores,
+        async (r) => {
           const res = await restore(r.name);
           restoredIds.push(res.containerId);
-          details.push(res.detail);
-        } catch (err) {
-          if (details.length === 0) throw err;
-          throw new Error(`${(err as Error).message}; already restored: ${details.join('; ')}`);
-        }
-      }
-      return details.join('; ');
+          return res.detail;
+        },
+        (done) => `already restored: ${done.join('; ')}`,
+      );
     },
     async follow(p, report, isCancelled) {
-      for (const id of restoredIds)
-        await followContainer(ctx, service, () => id, {
-          hasHealthcheck: p.hasHealthcheck,
-          report,
-          isCancelled,
-          failSuffix: '',
-          existing: true,
-        });
+      await followEach(ctx, service, restoredIds, {
+        hasHealthcheck: p.hasHealthcheck,
+        report,
+        isCancelled,
+        failSuffix: '',
+        existing: true,
+      });
     },
     verify: (p) =>
       verifyContainers(
