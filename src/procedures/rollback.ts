@@ -9,7 +9,7 @@ import type { ProcedureContext } from './context.js';
 import { isProduction, serviceConfig } from './context.js';
 import type { ProcedureSpec } from './machine.js';
 import type { VerifyCheck } from './view.js';
-import { waitForState } from './wait.js';
+import { followRollout } from './scale.js';
 
 export interface RollbackPlan {
   ref: WorkloadRef;
@@ -57,7 +57,6 @@ export function rollbackSpec(ctx: ProcedureContext, service: string): ProcedureS
   const snap = ctx.store.getState().workloads[service];
   if (!snap) throw new Error(`no rollout data for ${service} yet`);
   const initialPlan = planRollback(ctx, service, snap, ref);
-  const timeout = ctx.rolloutTimeoutMs ?? 300_000;
 
   return {
     kind: 'rollback',
@@ -121,25 +120,8 @@ export function rollbackSpec(ctx: ProcedureContext, service: string): ProcedureS
         `${actor} rolled back to revision ${p.target.revision} (${p.target.image}) via oncall; audit ${started.id}`,
       );
     },
-    async follow(p, report, isCancelled) {
-      let last = '';
-      await waitForState(
-        ctx.store,
-        (s) => {
-          const w = s.workloads[service];
-          if (!w) return undefined;
-          const progress = { done: w.readyReplicas, total: w.replicas, message: w.rollout.message };
-          const key = JSON.stringify(progress);
-          if (key !== last) {
-            last = key;
-            report(progress);
-          }
-          if (w.rollout.phase === 'deadline-exceeded') throw new Error(w.rollout.message);
-          return w.image === p.target.image && w.rollout.done ? true : undefined;
-        },
-        { now: ctx.now, timeoutMs: timeout, what: `${service} rollout to finish`, isCancelled },
-      );
-    },
+    follow: (p, report, isCancelled) =>
+      followRollout(ctx, service, report, isCancelled, (w) => w.image === p.target.image && w.rollout.done),
     async verify(p) {
       await ctx.refresh();
       const s = ctx.store.getState();
