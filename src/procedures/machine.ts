@@ -272,22 +272,7 @@ export class ProcedureMachine<P> {
         auditIds: [...this.view.auditIds, finished.id],
       });
     } catch (err) {
-      const message = (err as Error).message;
-      const finished = await this.deps.gate
-        .record(started, {
-          step: 'finished',
-          outcome: 'failed',
-          error: message,
-          durationMs: this.deps.now() - t0,
-        })
-        .catch((auditErr: Error) => ({ id: `audit failed: ${auditErr.message}` }));
-      this.update({
-        step: 'failed',
-        error: message,
-        auditIds: [...this.view.auditIds, finished.id],
-        ...this.failureExtras(),
-        message: 'the revert did not finish',
-      });
+      await this.recordFailure(started, t0, err as Error, { message: 'the revert did not finish' });
     } finally {
       this.deps.onFinished?.();
     }
@@ -497,24 +482,34 @@ export class ProcedureMachine<P> {
         auditIds: [...this.view.auditIds, finished.id],
       });
     } catch (err) {
-      const message = (err as Error).message;
-      const finished = await this.deps.gate
-        .record(started, {
-          step: 'finished',
-          outcome: 'failed',
-          error: message,
-          durationMs: this.deps.now() - t0,
-        })
-        .catch((auditErr: Error) => ({ id: `audit failed: ${auditErr.message}` }));
-      this.update({
-        step: 'failed',
-        error: message,
-        auditIds: [...this.view.auditIds, finished.id],
-        ...this.failureExtras(),
-      });
+      await this.recordFailure(started, t0, err as Error);
     } finally {
       this.deps.onFinished?.();
     }
+  }
+
+  /** A step after acting failed: record "finished/failed" (an audit failure is shown, not thrown) and say so. */
+  private async recordFailure(
+    started: AuditRecord,
+    t0: number,
+    err: Error,
+    extra: Partial<ProcedureView> = {},
+  ): Promise<void> {
+    const finished = await this.deps.gate
+      .record(started, {
+        step: 'finished',
+        outcome: 'failed',
+        error: err.message,
+        durationMs: this.deps.now() - t0,
+      })
+      .catch((auditErr: Error) => ({ id: `audit failed: ${auditErr.message}` }));
+    this.update({
+      step: 'failed',
+      error: err.message,
+      auditIds: [...this.view.auditIds, finished.id],
+      ...this.failureExtras(),
+      ...extra,
+    });
   }
 
   private async verifyUntilSettled(
