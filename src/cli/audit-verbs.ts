@@ -7,7 +7,7 @@
  * default ($XDG_STATE_HOME/oncall/audit.jsonl; demo-audit.jsonl with --demo). Rotated generations are included.
  */
 import type { CliArgs } from './args.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { readAuditFile } from '../audit/log.js';
 import { formatVerifyReport, verifyAuditFile } from '../audit/verify.js';
 import { withLockIfPossible } from '../audit/lock.js';

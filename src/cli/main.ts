@@ -6,12 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { VERSION } from '../version.js';
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
+import type { Io } from './io.js';
+export type { Io } from './io.js';
 
 const defaultIo: Io = {
   stdout: (s) => process.stdout.write(s),

@@ -2,42 +2,8 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { displayKey } from '../hooks/bindings.js';
 import { useApp, useAppState } from '../hooks/app-context.js';
-import { updateUi, type ScreenName } from '../state/store.js';
-import type { AppServices } from '../hooks/app-context.js';
-import type { KeyBinding } from '../hooks/bindings.js';
+import type { ScreenName } from '../state/store.js';
 import { bindingsFor } from './registry.js';
-
-/** Scrolling: Help is often longer than an 80×24 screen. */
-export function helpBindings(app: AppServices): KeyBinding[] {
-  const scroll = (d: number) => {
-    const cur = app.store.getState().ui.helpScroll ?? 0;
-    updateUi(app.store, { helpScroll: Math.max(0, cur + d) });
-  };
-  return [
-    {
-      keys: ['down', 'j'],
-      label: 'down',
-      description: 'Scroll down',
-      disabledReason: null,
-      run: () => scroll(1),
-    },
-    { keys: ['up', 'k'], label: 'up', description: 'Scroll up', disabledReason: null, run: () => scroll(-1) },
-    {
-      keys: ['pagedown', ' '],
-      label: 'page down',
-      description: 'Scroll a page down',
-      disabledReason: null,
-      run: () => scroll(10),
-    },
-    {
-      keys: ['pageup'],
-      label: 'page up',
-      description: 'Scroll a page up',
-      disabledReason: null,
-      run: () => scroll(-10),
-    },
-  ];
-}
 
 /** Generated from the bindings of the screen Help was opened from. */
 export function Help({ screen, height, width }: { screen: ScreenName; height: number; width: number }) {

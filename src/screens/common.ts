@@ -77,3 +77,35 @@ export function listBindings(what: string, move: (delta: number) => void): KeyBi
     row(['pageup'], 'page up', 'Move ten rows up', -10),
   ];
 }
+
+/** Scrolling: Help is often longer than an 80×24 screen. */
+export function helpBindings(app: AppServices): KeyBinding[] {
+  const scroll = (d: number) => {
+    const cur = app.store.getState().ui.helpScroll ?? 0;
+    updateUi(app.store, { helpScroll: Math.max(0, cur + d) });
+  };
+  return [
+    {
+      keys: ['down', 'j'],
+      label: 'down',
+      description: 'Scroll down',
+      disabledReason: null,
+      run: () => scroll(1),
+    },
+    { keys: ['up', 'k'], label: 'up', description: 'Scroll up', disabledReason: null, run: () => scroll(-1) },
+    {
+      keys: ['pagedown', ' '],
+      label: 'page down',
+      description: 'Scroll a page down',
+      disabledReason: null,
+      run: () => scroll(10),
+    },
+    {
+      keys: ['pageup'],
+      label: 'page up',
+      description: 'Scroll a page up',
+      disabledReason: null,
+      run: () => scroll(-10),
+    },
+  ];
+}
