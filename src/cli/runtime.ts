@@ -226,7 +226,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
                 .catch((err: Error) =>
                   flash(store, `closing the previous cluster adapter: ${err.message}`, 'warning'),
                 );
-            if (mode === 'live' && next.read.whoAmI) {
+            // Read-only writes no audit records, so it does not ask who it is either.
+            if (mode === 'live' && !opts.readOnly && next.read.whoAmI) {
               const ctx = next.contextName;
               void next.read
                 .whoAmI()
@@ -280,7 +281,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         // Audit hook: a cluster port that can say who we are (SelfSubjectReview) names that identity in
         // every following record. Best effort: the OS user, SSH client and host are recorded regardless.
         const cluster = loaded.read.cluster;
-        if (cluster?.whoAmI) {
+        if (cluster?.whoAmI && !opts.readOnly) {
           void cluster
             .whoAmI()
             .then((id) => audit.setKubernetesIdentity(id ? { ...id, context: loaded.contextName } : null))

@@ -34,6 +34,15 @@ describe.runIf(requireBinaries(['kubectl']))(
       await kube.stop();
     });
 
+    it('auth whoami answers from a SelfSubjectReview, as oncall asks for its audit records', async () => {
+      const a = await kubectl(admin, ['auth', 'whoami']);
+      expect(a.code).toBe(0);
+      expect(a.stdout).toMatch(/Username\s+admin/);
+      expect(a.stdout).toMatch(/Groups\s+\[system:masters system:authenticated\]/);
+      const v = await kubectl(viewer, ['auth', 'whoami', '-o', 'json']);
+      expect(JSON.parse(v.stdout).status.userInfo.username).toBe('viewer');
+    });
+
     it('auth can-i: admin may do everything, viewer only get/list/watch (exit 0 = yes, 1 = no)', async () => {
       const cases: Array<[string, string[], 'yes' | 'no']> = [
         [admin, ['patch', 'deployments'], 'yes'],

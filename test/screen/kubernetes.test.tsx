@@ -162,6 +162,10 @@ describe('live screens on the Kubernetes adapter', () => {
       'finished:success',
     ]);
     expect(records[1]!.error).toMatch(/409 Conflict/);
+    // Who the cluster says we are (SelfSubjectReview) is in the records, beside the OS user.
+    expect((records[4]!.actor as { kubernetes?: { username: string } }).kubernetes).toMatchObject({
+      username: 'admin',
+    });
   });
 
   it('scale, restart, pause and resume through the TUI against the cluster', async () => {
@@ -266,7 +270,8 @@ describe('read-only against the cluster: every key on every screen', () => {
     const other = kube.requests.filter(
       (r) =>
         !['get', 'list', 'watch'].includes(r.verb) &&
-        !(r.verb === 'create' && r.resource === 'selfsubjectaccessreviews'),
+        // Access reviews, and the viewer's "who am I" review for the audit actor: both create nothing.
+        !(r.verb === 'create' && ['selfsubjectaccessreviews', 'selfsubjectreviews'].includes(r.resource)),
     );
     expect(other).toEqual([]);
     expect(kube.requests.some((r) => r.resource === 'selfsubjectaccessreviews')).toBe(true);

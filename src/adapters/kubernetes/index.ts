@@ -12,7 +12,7 @@ import { delimiter } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import type { Config } from '../../config/schema.js';
 import type { ClusterMutatePort, WorkloadRef } from '../ports.js';
-import { KubeClient } from './client.js';
+import { KubeApiError, KubeClient } from './client.js';
 import { watchAllDeployments } from './all-deployments.js';
 import {
   ACTION_ACCESS,
@@ -162,6 +162,22 @@ export async function createKubernetesAdapter(
     };
   };
   read.listContexts = async () => base.getContexts().map((c) => c.name);
+  // Who the cluster says we are, for the audit trail (SelfSubjectReview, Kubernetes ≥ 1.28). A server that does
+  // not offer it (404) or does not let us ask (403) leaves the identity unknown; other failures are errors.
+  read.whoAmI = async () => {
+    try {
+      const review = await clientFor(defaultContext).request<{
+        status?: { userInfo?: { username?: string; uid?: string; groups?: string[] } };
+      }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      });
+      const u = review.status?.userInfo;
+      return u?.username ? { username: u.username, uid: u.uid, groups: u.groups } : null;
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.status === 404 || err.status === 403)) return null;
+      throw err;
+    }
+  };
   const closeRead = read.close.bind(read);
   read.close = async () => {
     for (const stop of [...allWatches]) stop();

@@ -1143,6 +1143,19 @@ class Fake implements FakeApiServer {
     user: string,
   ): void {
     const { def } = route;
+    if (def.resource === 'selfsubjectreviews')
+      return this.send(res, 201, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+        metadata: { creationTimestamp: null },
+        status: {
+          userInfo: {
+            username: user,
+            uid: `uid-${user}`,
+            groups: user === 'admin' ? ['system:masters', 'system:authenticated'] : ['system:authenticated'],
+          },
+        },
+      });
     if (def.resource === 'selfsubjectaccessreviews')
       return this.send(res, 201, this.accessReview(route, body, user));
     if (def.resource === 'selfsubjectrulesreviews')

@@ -106,6 +106,8 @@ export function decodeProtobuf(body: Buffer): KObj {
   const raw = rawField ? fields(rawField.value as Buffer) : [];
   const out: KObj = { kind, apiVersion, metadata: objectMeta(sub(raw, 1)) };
   const spec = sub(raw, 2) ?? [];
+  // `kubectl auth whoami`: the review carries nothing but its type; the answer is the caller's identity.
+  if (kind === 'SelfSubjectReview') return out;
   if (kind === 'SelfSubjectAccessReview') {
     out.spec = {};
     const ra = sub(spec, 1);

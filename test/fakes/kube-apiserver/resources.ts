@@ -404,6 +404,18 @@ export const RESOURCES: ResourceDef[] = [
     toStorage: hpaV1ToV2,
   },
   {
+    group: 'authentication.k8s.io',
+    version: 'v1',
+    resource: 'selfsubjectreviews',
+    singular: 'selfsubjectreview',
+    kind: 'SelfSubjectReview',
+    namespaced: false,
+    verbs: ['create'],
+    storage: 'selfsubjectreviews',
+    subresources: [],
+    virtual: true,
+  },
+  {
     group: 'authorization.k8s.io',
     version: 'v1',
     resource: 'selfsubjectaccessreviews',
