@@ -4,7 +4,6 @@
  * timeout, auth, a private CA) come from small local node servers, and a switchable proxy in front of the
  * real Prometheus drives the whole path: port → startSources() → store → header staleness line.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   createServer,
@@ -23,6 +22,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { startSources } from '../../src/state/sources.js';
 import { createAppStore } from '../../src/state/store.js';
 import { staleness } from '../../src/state/selectors.js';
+import { selfSignedCert } from '../helpers/pki.js';
 import { requireBinaries } from '../helpers/backend.js';
 import { freePort, startPrometheus, type PrometheusServer } from '../helpers/prometheus-server.js';
 
@@ -202,29 +202,13 @@ describe.runIf(requireBinaries(['openssl']))('Prometheus client with a private C
   let url: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'oncall-prom-ca-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=prom.test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCert({
+      keyFile: join(dir, 'key.pem'),
+      certFile: join(dir, 'cert.pem'),
+      cn: 'prom.test',
+      days: 2,
+      san: 'IP:127.0.0.1',
+    });
     server = createHttpsServer(
       { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
       (_req, res) => ok(res, { alerts: [] }),

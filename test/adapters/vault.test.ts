@@ -4,7 +4,6 @@
  * and the loader's environment rules. A canary value is written and must never appear in an error.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { startFakeVault, type FakeVault } from '../fakes/vault/server.js';
 import { createVaultAdapter, splitKvPath, vaultErrorText } from '../../src/adapters/vault/index.js';
 import { loadVault, vaultOptionsFrom } from '../../src/adapters/vault/load.js';
 import { PreconditionFailed } from '../../src/adapters/ports.js';
+import { selfSignedCert } from '../helpers/pki.js';
 import { requireBinaries } from '../helpers/backend.js';
 
 let vault: FakeVault | null = null;
@@ -192,29 +192,13 @@ describe('Vault adapter against the Vault fake', () => {
     'verifies TLS with VAULT_CACERT; VAULT_SKIP_VERIFY skips',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'oncall-vault-tls-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          join(dir, 'k.pem'),
-          '-out',
-          join(dir, 'c.pem'),
-          '-days',
-          '2',
-          '-subj',
-          '/CN=vault.test',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCert({
+        keyFile: join(dir, 'k.pem'),
+        certFile: join(dir, 'c.pem'),
+        cn: 'vault.test',
+        days: 2,
+        san: 'IP:127.0.0.1',
+      });
       vault = await startFakeVault({
         tls: { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) },
       });

@@ -10,6 +10,38 @@ import { join } from 'node:path';
 
 export const DAY_MS = 86_400_000;
 
+/** One self-signed P-256 certificate and its key (openssl req -x509), for a test server that needs TLS. */
+export function selfSignedCert(opts: {
+  keyFile: string;
+  certFile: string;
+  cn: string;
+  days: number;
+  san?: string;
+}): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      opts.keyFile,
+      '-out',
+      opts.certFile,
+      '-days',
+      String(opts.days),
+      '-subj',
+      `/CN=${opts.cn}`,
+      ...(opts.san ? ['-addext', `subjectAltName=${opts.san}`] : []),
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
 const CA_CNF = `[ca]
 default_ca = CA_default
 [CA_default]

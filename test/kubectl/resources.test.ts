@@ -2,11 +2,11 @@
  * HPAs, Secrets, Namespaces, deletion and `get --watch` through the real kubectl against the fake
  * kube-apiserver.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../helpers/pki.js';
 import { requireBinaries } from '../helpers/backend.js';
 import { startFakeApiServer, type FakeApiServer } from '../fakes/kube-apiserver/index.js';
 import { deploymentManifest, kubectl } from '../fakes/kube-apiserver/testing.js';
@@ -84,27 +84,12 @@ describe.runIf(requireBinaries(['kubectl', 'openssl']))(
     });
 
     it('kubectl create secret tls stores a kubernetes.io/tls Secret; a TLS secret without a key is invalid', async () => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          join(dir, 'tls.key'),
-          '-out',
-          join(dir, 'tls.crt'),
-          '-days',
-          '30',
-          '-subj',
-          '/CN=web.test',
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCert({
+        keyFile: join(dir, 'tls.key'),
+        certFile: join(dir, 'tls.crt'),
+        cn: 'web.test',
+        days: 30,
+      });
       const c = await kubectl(admin, [
         'create',
         'secret',
