@@ -4,6 +4,7 @@ import { selectServiceRows, type ServiceRow } from '../state/selectors.js';
 import { nearestCert } from '../components/format.js';
 import { imageTag } from '../domain/rollout.js';
 import { LEVEL_TEXT } from '../components/format.js';
+import { failingChecks } from '../domain/service-state.js';
 
 export interface StatusJson {
   generatedAt: string;
@@ -89,7 +90,7 @@ function serviceJson(r: ServiceRow): ServiceStatusJson {
     ...(h.state === 'critical' || h.state === 'unknown'
       ? [`${h.name}: ${h.error ?? `HTTP ${h.statusCode ?? '?'}`}`]
       : []),
-    ...h.checks.filter((c) => !c.ok).map((c) => `${h.name}.${c.name}=${c.status}`),
+    ...failingChecks(h).map((c) => `${h.name}.${c}`),
   ]);
   // Worst first: critical > warning > unknown (the probe could not tell) > ok.
   const healthRank: Record<string, number> = { ok: 0, unknown: 1, warning: 2, critical: 3 };

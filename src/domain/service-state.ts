@@ -36,6 +36,19 @@ export function levelRank(l: Level): number {
   return RANK[l];
 }
 
+/** The named checks of one endpoint that are not OK, as "cache=degraded". */
+export function failingChecks(h: HealthCheckResult): string[] {
+  return h.checks.filter((c) => !c.ok).map((c) => `${c.name}=${c.status}`);
+}
+
+/** What is wrong with each endpoint that is not OK ("healthz: HTTP 503; ready: cache=degraded"), or ''. */
+export function describeUnhealthy(results: HealthCheckResult[]): string {
+  return results
+    .filter((r) => r.state !== 'ok')
+    .map((r) => `${r.name}: ${r.error ?? failingChecks(r).join(',')}`)
+    .join('; ');
+}
+
 export function summarizeService(f: ServiceFacts): ServiceSummary {
   let state: Level = 'ok';
   const reasons: string[] = [];
@@ -69,7 +82,7 @@ export function summarizeService(f: ServiceFacts): ServiceSummary {
     known = true;
     if (h.state === 'critical') add('critical', `${h.name} ${h.error ?? `HTTP ${h.statusCode ?? '?'}`}`);
     else if (h.state === 'warning') {
-      const bad = h.checks.filter((c) => !c.ok).map((c) => `${c.name}=${c.status}`);
+      const bad = failingChecks(h);
       add('warning', `${h.name} degraded${bad.length ? `: ${bad.join(', ')}` : ''}`);
     }
   }

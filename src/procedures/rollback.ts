@@ -5,6 +5,7 @@
 import type { WorkloadRef } from '../adapters/ports.js';
 import type { RevisionInfo, WorkloadSnapshot } from '../domain/model.js';
 import { imageTag } from '../domain/rollout.js';
+import { describeUnhealthy } from '../domain/service-state.js';
 import type { ProcedureContext } from './context.js';
 import { isProduction, serviceConfig } from './context.js';
 import type { ProcedureSpec } from './machine.js';
@@ -140,20 +141,7 @@ export function rollbackSpec(ctx: ProcedureContext, service: string): ProcedureS
         checks.push({
           name: 'health',
           ok: h.length > 0 && bad.length === 0,
-          detail: bad.length
-            ? bad
-                .map(
-                  (b) =>
-                    `${b.name}: ${
-                      b.error ??
-                      b.checks
-                        .filter((c) => !c.ok)
-                        .map((c) => `${c.name}=${c.status}`)
-                        .join(',')
-                    }`,
-                )
-                .join('; ')
-            : 'all endpoints OK',
+          detail: bad.length ? describeUnhealthy(h) : 'all endpoints OK',
         });
       }
       if (svc.slo) {

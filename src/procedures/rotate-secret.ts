@@ -21,6 +21,7 @@ import { constants as fsConstants } from 'node:fs';
 import type { MutatePorts, SecretConsumer, SecretRef, WorkloadRef } from '../adapters/ports.js';
 import { PreconditionFailed } from '../adapters/ports.js';
 import type { ServiceConfig } from '../config/schema.js';
+import { describeUnhealthy } from '../domain/service-state.js';
 import type { ProcedureContext } from './context.js';
 import { isProduction, serviceConfig } from './context.js';
 import type { ProcedureSpec } from './machine.js';
@@ -377,22 +378,7 @@ function healthChecks(
       ok: h.length > 0 && (bad.length === 0 || !wasOk),
       detail:
         (bad.length && !wasOk ? 'unhealthy before the rotation too: ' : '') +
-        (bad.length
-          ? bad
-              .map(
-                (b) =>
-                  `${b.name}: ${
-                    b.error ??
-                    b.checks
-                      .filter((c) => !c.ok)
-                      .map((c) => `${c.name}=${c.status}`)
-                      .join(',')
-                  }`,
-              )
-              .join('; ')
-          : h.length
-            ? 'all endpoints OK'
-            : 'no data'),
+        (bad.length ? describeUnhealthy(h) : h.length ? 'all endpoints OK' : 'no data'),
     });
   }
   return out;

@@ -55,3 +55,32 @@ describe('service summary', () => {
     expect(rows.sort(compareServices).map((r) => r.name)).toEqual(['c', 'a', 'd', 'b']);
   });
 });
+
+describe('health descriptions', () => {
+  const ep = (
+    name: string,
+    state: 'ok' | 'warning' | 'critical',
+    extra: Partial<import('../../src/domain/model.js').HealthCheckResult> = {},
+  ) => ({
+    url: `http://127.0.0.1/${name}`,
+    name,
+    state,
+    checks: [],
+    at: 0,
+    ...extra,
+  });
+  it('names the failing checks and the errors of each endpoint that is not OK', async () => {
+    const { describeUnhealthy, failingChecks } = await import('../../src/domain/service-state.js');
+    const ready = ep('ready', 'warning', {
+      checks: [
+        { name: 'db', status: 'ok', ok: true },
+        { name: 'cache', status: 'degraded', ok: false },
+      ],
+    });
+    expect(failingChecks(ready)).toEqual(['cache=degraded']);
+    expect(
+      describeUnhealthy([ep('healthz', 'critical', { error: 'HTTP 503' }), ready, ep('live', 'ok')]),
+    ).toBe('healthz: HTTP 503; ready: cache=degraded');
+    expect(describeUnhealthy([ep('live', 'ok')])).toBe('');
+  });
+});
