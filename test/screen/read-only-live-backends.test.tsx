@@ -3,40 +3,27 @@
  * attempts, leaves the Vault fake with reads only (capabilities-self is a POST that reads) and the Kubernetes
  * fake with get/list/watch and access reviews only.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { renderApp, type RenderedApp } from '../helpers/render-app.js';
+import { renderApp } from '../helpers/render-app.js';
+import { liveFakes } from '../helpers/live-fakes.js';
 import { pressEveryKey } from '../helpers/press-every-key.js';
-import { startFakeApiServer, type FakeApiServer } from '../fakes/kube-apiserver/index.js';
+import { startFakeApiServer } from '../fakes/kube-apiserver/index.js';
 import { deploymentManifest } from '../fakes/kube-apiserver/testing.js';
-import { startFakeVault, type FakeVault } from '../fakes/vault/server.js';
+import { startFakeVault } from '../fakes/vault/server.js';
 import { parseConfigText } from '../../src/config/load.js';
 
-let kube: FakeApiServer | null = null;
-let vault: FakeVault | null = null;
-let app: RenderedApp | null = null;
-const savedToken = process.env.VAULT_TOKEN;
-
-afterEach(async () => {
-  await app?.cleanup();
-  app = null;
-  await kube?.stop();
-  kube = null;
-  await vault?.stop();
-  vault = null;
-  if (savedToken === undefined) delete process.env.VAULT_TOKEN;
-  else process.env.VAULT_TOKEN = savedToken;
-});
+const fx = liveFakes();
 
 describe('read-only against the Vault and Kubernetes fakes', () => {
   it('every binding on every screen: no write reaches either backend', async () => {
-    vault = await startFakeVault({
+    const vault = (fx.vault = await startFakeVault({
       tokens: { ops: { policies: ['rotator'], ttlSeconds: 3600 } },
       policies: { rotator: [{ path: 'secret/*', capabilities: ['read', 'update', 'create'] }] },
-    });
+    }));
     vault.put('secret', 'shop/payments', { token: 'CANARY-readonly-value' });
     process.env.VAULT_TOKEN = 'ops';
-    kube = await startFakeApiServer({ readyDelayMs: 20 });
+    const kube = (fx.kube = await startFakeApiServer({ readyDelayMs: 20 }));
     kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
     kube.create({
       apiVersion: 'v1',
@@ -58,7 +45,7 @@ describe('read-only against the Vault and Kubernetes fakes', () => {
     await kube.waitForRollouts({ namespace: 'shop', timeoutMs: 10_000 });
     kube.clearRequests();
 
-    app = await renderApp({
+    const app = (fx.app = await renderApp({
       mode: 'live',
       readOnly: process.env.ONCALL_TEST_BREAK_READ_ONLY !== '1', // set to 1 to see this test fail
       readOnlyReason: 'read-only mode (--read-only)',
@@ -75,7 +62,7 @@ services:
 `,
         'test.yaml',
       ),
-    });
+    }));
     await app.waitForFrame(/web\s+\S+\s+r\d/);
     const pressed = await pressEveryKey(app);
     expect(pressed).toBeGreaterThan(20);

@@ -4,34 +4,21 @@
  * screen with K, types the confirmation, watches the rollouts and gets a verified rotation; the status bar
  * shows Vault's token TTL. The old and new values appear in no frame and no audit line.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { KEYS, renderApp, type RenderedApp } from '../helpers/render-app.js';
-import { startFakeApiServer, type FakeApiServer, type KObj } from '../fakes/kube-apiserver/index.js';
+import { KEYS, renderApp } from '../helpers/render-app.js';
+import { liveFakes } from '../helpers/live-fakes.js';
+import { startFakeApiServer, type KObj } from '../fakes/kube-apiserver/index.js';
 import { deploymentManifest } from '../fakes/kube-apiserver/testing.js';
-import { startFakeVault, type FakeVault } from '../fakes/vault/server.js';
+import { startFakeVault } from '../fakes/vault/server.js';
 import { parseConfigText } from '../../src/config/load.js';
 
 const OLD = 'CANARY-live-old-rk_live_51Hx7Qp2eZvKYlo';
-let kube: FakeApiServer | null = null;
-let vault: FakeVault | null = null;
-let app: RenderedApp | null = null;
-const savedToken = process.env.VAULT_TOKEN;
-
-afterEach(async () => {
-  await app?.cleanup();
-  app = null;
-  await kube?.stop();
-  kube = null;
-  await vault?.stop();
-  vault = null;
-  if (savedToken === undefined) delete process.env.VAULT_TOKEN;
-  else process.env.VAULT_TOKEN = savedToken;
-});
+const fx = liveFakes();
 
 describe('rotate a secret in live mode against the Vault fake and the fake kube-apiserver', () => {
   it('K → preview → typed confirm → rollouts → verified; TTL on the status bar; no value anywhere', async () => {
-    vault = await startFakeVault({
+    const vault = (fx.vault = await startFakeVault({
       tokens: { ops: { policies: ['rotator'], ttlSeconds: 4 * 3600 } },
       policies: {
         rotator: [
@@ -39,11 +26,11 @@ describe('rotate a secret in live mode against the Vault fake and the fake kube-
           { path: 'secret/metadata/shop/*', capabilities: ['read'] },
         ],
       },
-    });
+    }));
     vault.put('secret', 'shop/payments', { token: OLD });
     process.env.VAULT_TOKEN = 'ops';
 
-    kube = await startFakeApiServer({ readyDelayMs: 30 });
+    const kube = (fx.kube = await startFakeApiServer({ readyDelayMs: 30 }));
     kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
     kube.create({
       apiVersion: 'v1',
@@ -63,7 +50,7 @@ describe('rotate a secret in live mode against the Vault fake and the fake kube-
     kube.create(web);
     await kube.waitForRollouts({ namespace: 'shop', timeoutMs: 10_000 });
 
-    app = await renderApp({
+    const app = (fx.app = await renderApp({
       mode: 'live',
       config: parseConfigText(
         `
@@ -80,7 +67,7 @@ services:
         'test.yaml',
       ),
       columns: 100,
-    });
+    }));
     await app.waitForFrame(/vault (4h00m|3h59m)/);
     await app.press(KEYS.enter);
     await app.waitForFrame('ROLLOUT');
