@@ -1,7 +1,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useApp, useAppState } from '../hooks/app-context.js';
-import { staleness } from '../state/selectors.js';
+import { isProductionContext, staleness } from '../state/selectors.js';
 import { clock } from './format.js';
 import { auditBanner } from '../audit/banner.js';
 import { vaultBadge } from '../state/vault-status.js';
@@ -19,9 +19,7 @@ export function Header({ width }: { width: number }) {
   const auditError = useAppState((s) => auditBanner(s)?.level === 'error');
   const vaultText = useAppState((s) => vaultBadge(s.vault, s.now)?.text ?? null);
   const vaultLevel = useAppState((s) => vaultBadge(s.vault, s.now)?.level ?? 'ok');
-  const production = useAppState((s) =>
-    s.productionContexts.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(s.contextName)),
-  );
+  const production = useAppState((s) => isProductionContext(s, s.contextName));
   // A healthy Vault is a quiet note on the first line when it fits; trouble leads the second line.
   const line1 =
     `oncall ctx ${contextName}`.length +

@@ -11,7 +11,7 @@ import { Box, Text, type Key } from 'ink';
 import { useApp, useAppState, type AppServices } from '../hooks/app-context.js';
 import type { KeyBinding } from '../hooks/bindings.js';
 import { flash, updateUi, type AppState } from '../state/store.js';
-import { matchGlob } from '../state/selectors.js';
+import { isProductionContext } from '../state/selectors.js';
 import { pushScreen } from './common.js';
 
 export type Command =
@@ -54,10 +54,6 @@ export function parseCommand(text: string): ParsedCommand {
 
 export function noClusterReason(s: AppState): string | null {
   return s.clusterControl ? null : 'no Kubernetes configured (no service has a kubernetes: section)';
-}
-
-export function isProductionContext(s: AppState, context: string): boolean {
-  return s.productionContexts.some((p) => matchGlob(p, context));
 }
 
 function errorText(err: unknown): string {

@@ -9,7 +9,8 @@ import type { KeyBinding } from '../hooks/bindings.js';
 import { updateUi, type AppState } from '../state/store.js';
 import { Table, type Column } from '../components/Table.js';
 import { globalBindings } from './common.js';
-import { beginContextSwitch, commandBindings, isProductionContext, listContexts } from './CommandLine.js';
+import { beginContextSwitch, commandBindings, listContexts } from './CommandLine.js';
+import { isProductionContext } from '../state/selectors.js';
 
 interface ContextRow {
   name: string;

@@ -108,10 +108,13 @@ export function staleness(s: AppState, now: number): string[] {
   return out;
 }
 
+/** A context matching one of the config's production patterns (globs with * and ?). */
+export function isProductionContext(s: AppState, context: string): boolean {
+  return s.productionContexts.some((p) => matchGlob(p, context));
+}
+
 export function isProductionService(s: AppState, svc: ServiceConfig): boolean {
-  if (svc.tier === 'production') return true;
-  const ctx = svc.kubernetes?.context ?? s.contextName;
-  return s.productionContexts.some((p) => matchGlob(p, ctx));
+  return svc.tier === 'production' || isProductionContext(s, svc.kubernetes?.context ?? s.contextName);
 }
 
 export function matchGlob(pattern: string, text: string): boolean {

@@ -84,3 +84,14 @@ describe('health descriptions', () => {
     expect(describeUnhealthy([ep('live', 'ok')])).toBe('');
   });
 });
+
+describe('production contexts', () => {
+  it('match the config globs exactly: dots are literal, * and ? are wildcards', async () => {
+    const { matchGlob } = await import('../../src/state/selectors.js');
+    expect(matchGlob('*-prod-*', 'sandbox-prod-eu1')).toBe(true);
+    expect(matchGlob('prod.eu', 'prod.eu')).toBe(true);
+    expect(matchGlob('prod.eu', 'prodXeu')).toBe(false);
+    expect(matchGlob('prod-?', 'prod-1')).toBe(true);
+    expect(matchGlob('prod', 'preprod')).toBe(false);
+  });
+});
